@@ -1,0 +1,12 @@
+"""The ``gongkai`` command: a thin layer over the library, one module per command group.
+
+Every command wraps one library call, takes ``--db`` when it touches the warehouse and ``--json``
+/ ``--quiet`` when it prints results, and turns a user error into one line on stderr and an exit
+code (never a traceback). Exit codes: 0 clean, 1 problems found in the data, 2 only warnings
+(where asked), 3 the tool could not do its work (bad input file, bad config, unreadable warehouse).
+"""
+
+from __future__ import annotations
+
+from checks.cli.common import app, main  # noqa: F401
+from checks.cli import load, extract, check  # noqa: F401,E402  (each registers its commands)

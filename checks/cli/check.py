@@ -1,0 +1,1 @@
+"""`gongkai check`, `gongkai rules`, `gongkai expectations`: the rule catalogue (checks.rules)."""

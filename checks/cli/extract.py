@@ -1,0 +1,1 @@
+"""`gongkai extract`: report files → extracted-statistics files (checks.extract)."""

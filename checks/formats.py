@@ -1,0 +1,209 @@
+"""The extracted-statistics format: the input contract for cells extracted anywhere.
+
+One row per cell, long layout, in CSV (UTF-8, with or without BOM, header row), JSON lines
+(one object per line) or Parquet. Columns:
+
+=============  ========  ===================================================================
+column         required  meaning
+=============  ========  ===================================================================
+agency         yes       the agency as the report names it (填报单位 / title)
+year           yes       the report year (the year the statistics describe), e.g. 2018
+template       yes       ``old``, ``v2019`` or ``v2021`` (checks.templates)
+item           yes       the item code, exactly as domain.md spells it, e.g. ``v2019.s3.new_received``
+column         yes       the column code: ``natural`` … ``total`` in the section 三 matrix,
+                         ``value`` everywhere else
+raw            yes       the cell's text exactly as the report has it ('' for an empty cell)
+source_file    yes       the report file the cell was read from
+source_line    yes       1-based line of the cell's text in that file (HTML: the ``<tr>`` line);
+                         a cell with no text of its own gets the line its row starts on
+variant        no        a local form of the template (``ningbo``: no 政府公报 row, no section 九)
+region         no        the region (e.g. 浙江省嘉兴市)
+agency_id      no        a stable agency identifier; when given it, not ``agency``, identifies
+                         the agency across years
+label          no        the row label as the report wrote it
+printed_unit   no        the text of the form's 单位 column for this row, as printed
+state, value   no        what the extractor read (NUMERIC/ZERO/EMPTY/NA/TEXT, number); the loader
+                         always re-reads ``raw`` with checks.cells and keeps its own reading
+=============  ========  ===================================================================
+
+Example (CSV)::
+
+    agency,year,template,item,column,raw,source_file,source_line,label,printed_unit,state,value
+    嘉善县经济和信息化局,2018,old,old.s1.proactive.total,value,61,000_ebde6dcd4a6dec74.txt,73,(一) 主动公开政府信息数 (不同渠道和方式公开相同信息计 1 条),条,NUMERIC,61
+    嘉善县经济和信息化局,2018,old,old.s1.channel.gazette,value,,000_ebde6dcd4a6dec74.txt,77,1. 政府公报公开政府信息数,条,EMPTY,
+
+Reading never guesses: a file that is not UTF-8, not in this layout, empty or cut off raises
+:class:`InputError` naming the file and line; a row with the wrong number of fields is kept and
+marked (``_error``) so that the loader can quarantine it with its reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from checks.errors import UserError
+
+REQUIRED = ("agency", "year", "template", "item", "column", "raw", "source_file", "source_line")
+OPTIONAL = ("variant", "region", "agency_id", "label", "printed_unit", "state", "value")
+COLUMNS = REQUIRED + OPTIONAL
+EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+LINE = "_line"
+ERROR = "_error"
+
+
+class InputError(UserError):
+    """A file that cannot be read as a whole. ``str()`` is the one line shown to the user."""
+
+    def __init__(self, path: str | Path, problem: str, line: int | None = None):
+        self.path, self.problem, self.line = str(path), problem, line
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if not data.strip():
+        raise InputError(path, "the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "the file is UTF-16; the extracted-statistics format is UTF-8")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise InputError(path, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                               "save it as UTF-8", line) from None
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        shown = ",".join(h[:20] for h in header[:6])
+        raise InputError(path, f"not an extracted-statistics file: missing column(s) {', '.join(missing)} "
+                               f"(header starts {shown!r})", 1)
+
+
+def _read_csv(path: Path, text: str) -> pd.DataFrame:
+    if "\n" not in text.rstrip("\r\n") and text.count(",") < len(REQUIRED) - 1:
+        raise InputError(path, "not a CSV file with a header row and data rows", 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as e:
+        raise InputError(path, f"not a CSV file ({e})", 1) from None
+    _check_header(path, header)
+    n = len(header)
+    rows, lines, errors = [], [], []
+    start = 2
+    try:
+        for rec in reader:
+            if rec:
+                err = "" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}"
+                rec = (rec + [""] * n)[:n]
+                rows.append(rec)
+                lines.append(start)
+                errors.append(err)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise InputError(path, f"the file is cut off or malformed ({e}); nothing was loaded from it",
+                         start) from None
+    if not rows:
+        raise InputError(path, "the file has a header but no data rows")
+    if not text.endswith(("\n", "\r")) and errors[-1]:
+        raise InputError(path, f"the file is cut off: its last row is incomplete ({errors[-1]})", lines[-1])
+    df = pd.DataFrame(rows, columns=header, dtype="string")
+    df[LINE] = lines
+    df[ERROR] = errors
+    return df
+
+
+def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
+    records, lines, errors = [], [], []
+    raw_lines = text.splitlines()
+    for i, line in enumerate(raw_lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            records.append({k: "" if v is None else str(v) for k, v in obj.items()})
+            errors.append("")
+        except ValueError as e:
+            if i == len(raw_lines) and not text.endswith("\n"):
+                raise InputError(path, f"the file is cut off: its last line is not complete JSON ({e})", i) from None
+            records.append({})
+            errors.append(f"not a JSON object: {e}")
+        lines.append(i)
+    if not any(records):
+        raise InputError(path, "no JSON object in the file (is it JSON lines?)", 1)
+    header = list(dict.fromkeys(k for r in records for k in r))
+    _check_header(path, header)
+    df = pd.DataFrame(records, columns=header).fillna("").astype("string")
+    df[LINE] = lines
+    df[ERROR] = errors
+    return df
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(path, f"not a readable Parquet file ({str(e).splitlines()[0]})") from None
+    header = table.column_names
+    _check_header(path, header)
+    df = table.to_pandas().fillna("").astype("string")
+    if df.empty:
+        raise InputError(path, "the Parquet file has no rows")
+    df[LINE] = range(1, len(df) + 1)
+    df[ERROR] = ""
+    return df
+
+
+def read_extracted(path: str | Path) -> pd.DataFrame:
+    """Read one extracted-statistics file into a frame of strings.
+
+    The frame has the file's columns, every optional column (filled with ''), ``_line`` (the
+    1-based line of the row in the file; Parquet: the row number) and ``_error`` (why the row
+    itself is malformed, '' if it is not). Raises :class:`InputError` for a file that cannot
+    be read at all.
+    """
+    path = Path(path)
+    kind = EXTENSIONS.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(path, f"unknown file type {path.suffix!r} (expected .csv, .jsonl or .parquet)")
+    try:
+        if kind == "parquet":
+            df = _read_parquet(path)
+        else:
+            text = _decode(path, path.read_bytes())
+            df = _read_csv(path, text) if kind == "csv" else _read_jsonl(path, text)
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    for col in COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    return df
+
+
+def write_extracted(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    """Write cells in the extracted-statistics format (csv, jsonl or parquet, from ``fmt`` or the suffix)."""
+    path = Path(path)
+    fmt = fmt or EXTENSIONS.get(path.suffix.lower(), "csv")
+    cols = [c for c in COLUMNS if c in df.columns]
+    out = df[cols]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    elif fmt == "jsonl":
+        out.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif fmt == "parquet":
+        out.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"unknown format {fmt!r} (csv, jsonl or parquet)")
+    return path

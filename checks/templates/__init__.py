@@ -1,0 +1,238 @@
+"""The official statistical tables, as data.
+
+Each national template (``old``, ``v2019``, ``v2021``; domain.md §2–§4) is one YAML file in this
+folder. A template is a list of tables; a table has rows and, for grids and matrices, columns.
+Every fillable place of a table is a :class:`CellSpec` with the stable pair of codes that names it
+in our output:
+
+* ``list`` tables (the ``old`` form, ``label | 单位 | 统计数``): item = the row code, column ``value``;
+* ``grid`` tables (v2019/v2021 section 二 and 四): item = ``<row code>.<column code>``, column ``value``;
+* ``matrix`` tables (v2019/v2021 section 三): item = the row code, column = the column code.
+
+So ``v2021.s3.result.withheld.state_secret@natural`` is item ``v2021.s3.result.withheld.state_secret``,
+column ``natural``; ``v2019.s4.review.upheld`` is item ``v2019.s4.review.upheld``, column ``value``.
+
+Templates also carry the form's own structure, which the rule catalogue and the extractor use:
+``sum_of`` (a 总计 equals the sum of these) and ``includes`` (其中: these are parts of it), units,
+which cells hold money (万元, decimals) and which may be negative (v2019 ``本年增/减``). A template
+may have local *variants* (seed 003's 宁波 form) that drop rows and relabel others.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+TEMPLATE_IDS = ("old", "v2019", "v2021")
+VALUE = "value"
+"""Column code of tables that have one value per row (and of grid cells)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str
+    unit: str = ""
+    group: str = ""
+    money: bool = False
+    signed: bool = False
+    variants: tuple[str, ...] = ()
+    sum_of: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    code: str
+    label: str
+    unit: str = ""
+    group: str = ""
+    heading: bool = False
+    money: bool = False
+    variants: tuple[str, ...] = ()
+    sum_of: tuple[str, ...] = ()
+    includes: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    title: str
+    layout: str
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...] = ()
+    section: str = ""
+    corner: str = ""
+    header: str = ""
+    value_label: str = ""
+
+    def row(self, code: str) -> Row:
+        for r in self.rows:
+            if r.code == code:
+                return r
+        raise KeyError(code)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """One fillable cell of a template: its codes, labels, unit and place in the table."""
+
+    item: str
+    column: str
+    template: str
+    table: str
+    row_index: int
+    col_index: int
+    row_label: str
+    col_label: str
+    unit: str
+    money: bool
+    signed: bool
+    heading: bool
+
+    @property
+    def code(self) -> str:
+        """The full public code, ``item`` or ``item@column``."""
+        return self.item if self.column == VALUE else f"{self.item}@{self.column}"
+
+    @property
+    def label(self) -> str:
+        """The official label a reviewer reads, e.g. ``（一）予以公开 / 自然人``."""
+        parts = [p for p in (self.row_label, self.col_label) if p]
+        return " / ".join(parts)
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: str
+    description: str
+    drop: frozenset[str]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+    basis: str
+    years: tuple[int | None, int | None]
+    markers: tuple[str, ...]
+    tables: tuple[Table, ...]
+    variants: dict[str, Variant]
+
+    @functools.cached_property
+    def cells(self) -> tuple[CellSpec, ...]:
+        """Every cell of the full form, in reading order (table by table, row by row)."""
+        out: list[CellSpec] = []
+        for table in self.tables:
+            for ri, row in enumerate(table.rows):
+                if table.layout == "list":
+                    out.append(CellSpec(row.code, VALUE, self.id, table.id, ri, 0, row.label, "",
+                                        row.unit, row.money, False, row.heading))
+                    continue
+                for ci, col in enumerate(table.columns):
+                    item = f"{row.code}.{col.code}" if table.layout == "grid" else row.code
+                    column = VALUE if table.layout == "grid" else col.code
+                    out.append(CellSpec(item, column, self.id, table.id, ri, ci, row.label, col.label,
+                                        col.unit or row.unit, col.money or row.money, col.signed, row.heading))
+        return tuple(out)
+
+    @functools.cached_property
+    def cell_index(self) -> dict[tuple[str, str], CellSpec]:
+        return {(c.item, c.column): c for c in self.cells}
+
+    def cells_for(self, variant: str | None = None) -> tuple[CellSpec, ...]:
+        """The cells a report of this template (and local variant) is expected to fill."""
+        if not variant:
+            return self.cells
+        drop = self.variant(variant).drop
+        return tuple(c for c in self.cells if c.item not in drop)
+
+    def variant(self, name: str) -> Variant:
+        try:
+            return self.variants[name]
+        except KeyError:
+            raise KeyError(f"template {self.id} has no variant {name!r} "
+                           f"(known: {', '.join(self.variants) or 'none'})") from None
+
+    def row_labels(self, variant: str | None = None) -> dict[str, list[str]]:
+        """Row code → the labels it may carry (official first, then variants), after a variant's relabels."""
+        relabel = self.variant(variant).labels if variant else {}
+        out: dict[str, list[str]] = {}
+        for table in self.tables:
+            for row in table.rows:
+                labels = [relabel.get(row.code, row.label), row.label, *row.variants]
+                out[row.code] = list(dict.fromkeys(labels))
+        return out
+
+    def table(self, table_id: str) -> Table:
+        for t in self.tables:
+            if t.id == table_id:
+                return t
+        raise KeyError(table_id)
+
+
+def _tuple(v) -> tuple:
+    return tuple(v or ())
+
+
+def _parse(data: dict) -> Template:
+    tables = []
+    for t in data["tables"]:
+        rows = tuple(Row(code=r["code"], label=r.get("label", ""), unit=r.get("unit", ""),
+                         group=r.get("group", ""), heading=bool(r.get("heading")),
+                         money=bool(r.get("money")), variants=_tuple(r.get("variants")),
+                         sum_of=_tuple(r.get("sum_of")), includes=_tuple(r.get("includes")),
+                         note=r.get("note", "")) for r in t["rows"])
+        cols = tuple(Column(code=c["code"], label=c["label"], unit=c.get("unit", ""), group=c.get("group", ""),
+                            money=bool(c.get("money")), signed=bool(c.get("signed")),
+                            variants=_tuple(c.get("variants")), sum_of=_tuple(c.get("sum_of")),
+                            note=c.get("note", "")) for c in t.get("columns", ()))
+        tables.append(Table(id=t["id"], title=t.get("title", ""), layout=t["layout"], rows=rows, columns=cols,
+                            section=t.get("section", ""), corner=t.get("corner", ""), header=t.get("header", ""),
+                            value_label=t.get("value_label", "")))
+    variants = {name: Variant(name, v.get("description", ""), frozenset(v.get("drop", ())), dict(v.get("labels", {})))
+                for name, v in (data.get("variants") or {}).items()}
+    years = tuple(data.get("years") or (None, None))
+    return Template(id=data["id"], name=data["name"], basis=data.get("basis", ""), years=years,
+                    markers=_tuple(data.get("markers")), tables=tuple(tables), variants=variants)
+
+
+@functools.cache
+def load(template_id: str) -> Template:
+    """The template with this id (``old``, ``v2019`` or ``v2021``)."""
+    if template_id not in TEMPLATE_IDS:
+        raise KeyError(f"unknown template {template_id!r} (known: {', '.join(TEMPLATE_IDS)})")
+    with open(HERE / f"{template_id}.yaml", encoding="utf-8") as f:
+        return _parse(yaml.safe_load(f))
+
+
+def all_templates() -> list[Template]:
+    return [load(t) for t in TEMPLATE_IDS]
+
+
+_NUMBERING = re.compile(
+    r"^\s*(?:[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+[、.．]|\d+\s*[、.．]|[（(]\d+[)）])\s*")
+_PUNCT = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "〔": "(", "〕": ")", "【": "(", "】": ")",
+                        "—": "-", "–": "-", "－": "-"})
+
+
+def normalize_label(text: str, *, strip_numbering: bool = True) -> str:
+    """A label reduced for matching: NFKC (full-width → half-width), no spaces, no leading numbering.
+
+    >>> normalize_label("（一）主动公开政府信息数 （不同渠道…）")
+    '主动公开政府信息数(不同渠道...)'
+    """
+    s = unicodedata.normalize("NFKC", text or "").translate(_PUNCT)
+    s = re.sub(r"\s+", "", s)
+    if strip_numbering:
+        s = _NUMBERING.sub("", s, count=1)
+        s = re.sub(r"^其中[:：]", "", s)
+    return s
