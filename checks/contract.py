@@ -1,0 +1,151 @@
+"""The load contract: a pandera schema every cell row must pass before it enters the warehouse.
+
+:func:`prepare` reads each row's raw text with :func:`checks.cells.parse_cell` (knowing from the
+template whether the cell holds money or may be negative) and :func:`validate` runs the schema
+lazily, so that *every* problem of *every* row is collected in one pass. Rows that fail go to
+quarantine with the reasons, the others load. The checks:
+
+* ``agency`` is not empty; ``year`` is a whole number in [2008, next year];
+* ``template`` is ``old``, ``v2019`` or ``v2021`` and ``variant`` one it knows;
+* ``item`` / ``column`` name a cell of that template;
+* a count is a whole number and not negative (only v2019 ``本年增/减`` may be); money is not negative;
+* the row itself was well formed in the file, and no cell appears twice in one report.
+
+The schema is declared here; pandera is its backend (declaration apart from execution).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import pandas as pd
+import pandera.pandas as pa
+
+from checks import templates
+from checks.cells import STATES, parse_cell
+from checks.formats import ERROR
+
+MIN_YEAR = 2008
+MAX_YEAR = dt.date.today().year + 1
+
+
+@functools.cache
+def cell_specs() -> pd.DataFrame:
+    """One row per (template, item, column) of every template, with its unit and flags."""
+    rows = [(c.template, c.item, c.column, c.unit, c.money, c.signed, c.heading)
+            for t in templates.all_templates() for c in t.cells]
+    return pd.DataFrame(rows, columns=["template", "item", "column", "unit", "money", "signed", "heading"])
+
+
+@functools.cache
+def _variants() -> frozenset[tuple[str, str]]:
+    return frozenset((t.id, v) for t in templates.all_templates() for v in t.variants)
+
+
+def prepare(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise the string columns, attach the template's cell spec and read every raw text."""
+    out = pd.DataFrame(index=df.index)
+    for col in ("agency", "agency_id", "region", "template", "variant", "item", "column",
+                "label", "printed_unit", "source_file"):
+        out[col] = df[col].fillna("").astype("string").str.strip()
+    out["raw"] = df["raw"].fillna("").astype("string")
+    out["year_text"] = df["year"].fillna("").astype("string").str.strip()
+    year = pd.to_numeric(out["year_text"], errors="coerce")
+    out["year"] = year.where(year.notna() & (year % 1 == 0)).astype("Int64")
+    line = pd.to_numeric(df["source_line"].fillna("").astype("string").str.strip().replace("", None),
+                         errors="coerce")
+    out["source_line"] = line.where(line.notna() & (line % 1 == 0)).astype("Int64")
+    out["line_text"] = df["source_line"].fillna("").astype("string")
+    out["_line"] = df["_line"].to_numpy()
+    out[ERROR] = df[ERROR].fillna("").astype("string").to_numpy()
+    out["agency_key"] = out["agency_id"].where(out["agency_id"] != "", out["agency"])
+
+    spec = out[["template", "item", "column"]].merge(
+        cell_specs(), on=["template", "item", "column"], how="left", validate="many_to_one")
+    out["known"] = spec["unit"].notna().to_numpy()
+    out["unit"] = spec["unit"].fillna("").to_numpy()
+    out["money"] = spec["money"].fillna(False).astype(bool).to_numpy()
+    out["signed"] = spec["signed"].fillna(False).astype(bool).to_numpy()
+
+    parsed = [parse_cell(r, m, s) for r, m, s in zip(out["raw"].tolist(), out["money"].tolist(),
+                                                       out["signed"].tolist())]
+    out["state"] = pd.array([p.state.value for p in parsed], dtype="string")
+    out["value"] = pd.array([p.value for p in parsed], dtype="Float64")
+    out["raw_unit"] = pd.array([p.unit for p in parsed], dtype="string")
+    out["note"] = pd.array([p.note for p in parsed], dtype="string")
+    return out
+
+
+def _row_ok(fn, error: str) -> pa.Check:
+    return pa.Check(fn, error=error, name=error)
+
+
+SCHEMA = pa.DataFrameSchema(
+    {
+        "agency": pa.Column("string", _row_ok(lambda s: s.str.len() > 0, "agency is empty")),
+        "year": pa.Column("Int64", pa.Check.in_range(MIN_YEAR, MAX_YEAR, error=f"year not in {MIN_YEAR}–{MAX_YEAR}"),
+                          nullable=True),
+        "template": pa.Column("string", pa.Check.isin(templates.TEMPLATE_IDS,
+                                                      error="template is not old, v2019 or v2021")),
+        "state": pa.Column("string", pa.Check.isin(STATES)),
+    },
+    checks=[
+        _row_ok(lambda df: df["year"].notna(), "year is not a whole number"),
+        _row_ok(lambda df: df[ERROR] == "", "malformed row"),
+        _row_ok(lambda df: ~df["template"].isin(templates.TEMPLATE_IDS) | df["known"],
+                "unknown item/column code for the template"),
+        _row_ok(lambda df: (df["variant"] == "") | pd.Series(
+            [(t, v) in _variants() for t, v in zip(df["template"], df["variant"])], index=df.index),
+                "unknown variant for the template"),
+        _row_ok(lambda df: df["money"] | df["value"].isna() | (df["value"] % 1 == 0).fillna(True),
+                "count is not a whole number"),
+        _row_ok(lambda df: df["signed"] | df["value"].isna() | (df["value"] >= 0).fillna(True),
+                "negative value in a cell that cannot be negative"),
+        _row_ok(lambda df: df["source_line"].notna() | (df["line_text"].str.strip() == ""),
+                "source_line is not a whole number"),
+        _row_ok(lambda df: ~df.duplicated(["agency_key", "year_text", "item", "column"], keep="first"),
+                "the same cell appears twice in one report"),
+    ],
+    coerce=False,
+    strict=False,
+)
+
+
+def _describe(case: pd.Series, frame: pd.DataFrame) -> str:
+    check = str(case["check"])
+    idx = case["index"]
+    row = frame.loc[idx]
+    if check.startswith("year"):
+        return f"{check} (got {row['year_text']!r})"
+    if check == "malformed row":
+        return f"malformed row: {row[ERROR]}"
+    if check.startswith("template"):
+        return f"{check} (got {row['template']!r})"
+    if check.startswith("unknown item"):
+        return f"unknown item/column code for template {row['template']}: {row['item']}@{row['column']}"
+    if check.startswith("unknown variant"):
+        return f"unknown variant {row['variant']!r} for template {row['template']}"
+    if check.startswith(("count", "negative")):
+        return f"{check} (raw {row['raw']!r})"
+    if check.startswith("source_line"):
+        return f"{check} (got {row['line_text']!r})"
+    return check
+
+
+def validate(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split prepared rows into (good, bad); ``bad`` has a ``reason`` column listing every failed check."""
+    try:
+        SCHEMA.validate(frame, lazy=True)
+        return frame, frame.iloc[0:0].assign(reason=pd.Series(dtype="string"))
+    except pa.errors.SchemaErrors as e:
+        cases = e.failure_cases
+    cases = cases[cases["index"].notna()].drop_duplicates(["index", "check"])
+    reasons: dict = {}
+    for _, case in cases.iterrows():
+        reasons.setdefault(case["index"], []).append(_describe(case, frame))
+    bad_index = list(reasons)
+    bad = frame.loc[bad_index].copy()
+    bad["reason"] = ["; ".join(dict.fromkeys(reasons[i])) for i in bad_index]
+    good = frame.drop(index=bad_index)
+    return good, bad

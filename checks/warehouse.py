@@ -1,0 +1,440 @@
+"""The warehouse: one DuckDB file that keeps every submission, report and cell with its provenance.
+
+``load_paths`` loads extracted-statistics files (and report files, which it extracts on the way
+in), one transaction per file: a crash or a kill in the middle leaves the warehouse as it was.
+Loading never loses a row: rows that fail the contract (:mod:`checks.contract`) go to
+``quarantine`` with their reasons. Loading the same file twice changes nothing. A report whose
+cells differ from the current report of the same agency and year supersedes it; the older one
+stays in ``reports`` (``superseded_by`` set) and can still be queried as history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from checks import contract
+from checks.errors import UserError
+from checks.formats import EXTENSIONS, InputError, read_extracted
+
+SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+COMPANIONS = (".narrative", ".issues")
+FAULT_ENV = "GONGKAI_FAULT"
+"""Test hook: ``kill-mid-load`` kills the process after the cells are inserted, before COMMIT."""
+
+
+def connect(db: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and, unless read-only, create) the warehouse at ``db``."""
+    db = Path(db)
+    if read_only and not db.exists():
+        raise UserError(f"{db}: no warehouse here yet (run `gongkai load` first, or pass --db)")
+    try:
+        if not read_only:
+            db.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(db), read_only=read_only)
+    except (duckdb.Error, OSError) as e:
+        raise UserError(f"{db}: cannot open the warehouse ({str(e).splitlines()[0]})") from None
+    if not read_only:
+        con.execute(SCHEMA_SQL)
+    return con
+
+
+@dataclass
+class FileResult:
+    """What loading one file did."""
+
+    file: str
+    status: str = "loaded"          # loaded | unchanged | error
+    message: str = ""
+    submission_id: int | None = None
+    rows_total: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reports_new: int = 0
+    reports_unchanged: int = 0
+    reports_superseded: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        d = self.__dict__.copy()
+        d["reasons"] = dict(self.reasons)
+        return d
+
+
+@dataclass
+class LoadResult:
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """3 if a file could not be read, 1 if rows were quarantined, else 0."""
+        if any(f.status == "error" for f in self.files):
+            return 3
+        return 1 if any(f.rows_quarantined for f in self.files) else 0
+
+    def as_dict(self) -> dict:
+        return {"files": [f.as_dict() for f in self.files], "skipped": self.skipped, "exit_code": self.exit_code}
+
+
+def _report_suffixes() -> set[str]:
+    try:
+        from checks.extract import REPORT_SUFFIXES
+    except ImportError:
+        return set()
+    return set(REPORT_SUFFIXES)
+
+
+def _is_companion(path: Path) -> bool:
+    return any(path.stem.endswith(c) for c in COMPANIONS)
+
+
+def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    """Files to load from files and directories (recursively, sorted), and what was skipped."""
+    known = set(EXTENSIONS) | _report_suffixes()
+    files, skipped = [], []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+                if f.suffix.lower() in known and not _is_companion(f):
+                    files.append(f)
+                elif not _is_companion(f):
+                    skipped.append(str(f))
+        else:
+            files.append(p)
+    return files, skipped
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _read(path: Path, agency: str | None, year: int | None):
+    """(cells, narrative, issues, kind) of one file; raises InputError when it cannot be read."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.suffix.lower() in _report_suffixes():
+        from checks.extract import extract_paths
+        ext = extract_paths([path], agency=agency, year=year)
+        if ext.errors:
+            raise ext.errors[0]
+        cells = ext.cells.astype("string").fillna("")
+        cells["_line"] = range(1, len(cells) + 1)
+        cells["_error"] = ""
+        for col in ("agency_id", "region", "variant", "label", "printed_unit"):
+            if col not in cells.columns:
+                cells[col] = ""
+        return cells, ext.narrative, ext.issues, "report"
+    cells = read_extracted(path)
+    companions = []
+    for c in COMPANIONS:
+        side = path.with_name(f"{path.stem}{c}{path.suffix}")
+        companions.append(_read_side(side) if side.exists() else None)
+    return cells, companions[0], companions[1], "extracted"
+
+
+def _read_side(path: Path) -> pd.DataFrame:
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            return pd.read_json(path, lines=True, dtype=False)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read this companion file ({str(e).splitlines()[0]})") from None
+
+
+def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
+    """One row per report of the file: agency_key, year, first row's metadata, cell count and content hash."""
+    parts = (good["template"] + "|" + good["variant"] + "|" + good["item"] + "\x1e" + good["column"] + "\x1e"
+             + good["raw"])
+    keyed = good[["agency_key", "year"]].assign(_part=parts).sort_values(["agency_key", "year", "_part"])
+    joined = keyed.groupby(["agency_key", "year"], sort=True)["_part"].agg("\x1f".join)
+    shas = [hashlib.sha256(t.encode()).hexdigest() for t in joined.tolist()]
+    first = good.drop_duplicates(["agency_key", "year"]).set_index(["agency_key", "year"])
+    counts = good.groupby(["agency_key", "year"]).size()
+    out = first.loc[joined.index, ["agency", "agency_id", "region", "template", "variant", "source_file"]]
+    return out.assign(content_sha=shas, cells=counts.loc[joined.index].to_numpy()).reset_index()
+
+
+def _split_reports(good: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows whose template differs from the rest of their report go to quarantine."""
+    if good.empty:
+        return good, good.assign(reason=pd.Series(dtype="string"))
+    major = good.groupby(["agency_key", "year"])["template"].agg(lambda s: s.mode().iloc[0]).rename("major")
+    joined = good.join(major, on=["agency_key", "year"])
+    odd = joined["template"] != joined["major"]
+    bad = good[odd].copy()
+    bad["reason"] = ["the report's other rows use template " + m for m in joined.loc[odd, "major"]]
+    return good[~odd], bad
+
+
+def _next_id(con, table: str, column: str) -> int:
+    return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0])
+
+
+def _load_file(con, path: Path, agency: str | None, year: int | None) -> FileResult:
+    res = FileResult(file=str(path))
+    try:
+        sha = _sha256(path) if path.exists() else ""
+        prior = con.execute("SELECT submission_id, loaded_at FROM submissions WHERE sha256 = ? ORDER BY 1 LIMIT 1",
+                            [sha]).fetchall() if sha else []
+        if prior:
+            res.status, res.submission_id = "unchanged", prior[0][0]
+            res.message = f"already loaded (submission {prior[0][0]}, {prior[0][1]:%Y-%m-%d %H:%M}); nothing changed"
+            return res
+        cells, narrative, issues, kind = _read(path, agency, year)
+    except InputError as e:
+        res.status, res.message = "error", str(e)
+        return res
+
+    frame = contract.prepare(cells)
+    good, bad = contract.validate(frame)
+    good, odd = _split_reports(good)
+    bad = pd.concat([bad, odd]) if len(odd) else bad
+    res.rows_total, res.rows_quarantined = len(frame), len(bad)
+    for reason in bad["reason"] if len(bad) else []:
+        for r in str(reason).split("; "):
+            res.reasons[r.split(" (")[0].split(":")[0]] += 1
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        sub_id = _next_id(con, "submissions", "submission_id")
+        res.submission_id = sub_id
+        report_ids = _insert_reports(con, good, sub_id, res)
+        _insert_cells(con, good, report_ids)
+        if os.environ.get(FAULT_ENV) == "kill-mid-load":
+            os.kill(os.getpid(), signal.SIGKILL)
+        _insert_quarantine(con, bad, cells, sub_id, path)
+        _insert_side(con, narrative, issues, report_ids, sub_id)
+        con.execute(
+            "INSERT INTO submissions VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
+            [sub_id, str(path), sha, kind, res.rows_total, res.rows_loaded, res.rows_quarantined,
+             res.reports_new, res.reports_unchanged])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    parts = [f"{res.reports_new} new report(s)"]
+    if res.reports_superseded:
+        parts.append(f"{res.reports_superseded} superseding an older one")
+    if res.reports_unchanged:
+        parts.append(f"{res.reports_unchanged} unchanged")
+    parts.append(f"{res.rows_loaded} cells")
+    if res.rows_quarantined:
+        parts.append(f"{res.rows_quarantined} row(s) quarantined")
+    res.message = ", ".join(parts)
+    return res
+
+
+def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> dict:
+    """Insert one report per (agency_key, year), superseding the current one when the cells differ.
+
+    Returns {(agency_key, year): report_id, or None where the current report has identical cells}.
+    """
+    if good.empty:
+        return {}
+    reps = _content_shas(good)
+    con.register("_reps_in", reps[["agency_key", "year", "content_sha"]])
+    try:
+        current = con.execute("""
+            SELECT n.agency_key, n.year, r.report_id, r.content_sha FROM _reps_in n
+            JOIN reports r ON r.agency_key = n.agency_key AND r.year = n.year AND r.superseded_by IS NULL
+        """).df()
+    finally:
+        con.unregister("_reps_in")
+    reps = reps.merge(current.rename(columns={"content_sha": "current_sha", "report_id": "current_id"}),
+                      on=["agency_key", "year"], how="left")
+    unchanged = reps["current_sha"].notna() & (reps["current_sha"] == reps["content_sha"])
+    new = reps[~unchanged].copy()
+    new["report_id"] = range(_next_id(con, "reports", "report_id"), _next_id(con, "reports", "report_id") + len(new))
+    new["submission_id"] = sub_id
+    con.register("_new_in", new)
+    try:
+        con.execute("""
+            INSERT INTO reports SELECT report_id, submission_id, agency, nullif(agency_id, ''), agency_key,
+                   nullif(region, ''), year, template, nullif(variant, ''), nullif(source_file, ''), content_sha,
+                   cells, now()::TIMESTAMP, NULL
+            FROM _new_in""")
+        con.execute("""
+            UPDATE reports SET superseded_by = n.report_id FROM _new_in n
+            WHERE reports.report_id = n.current_id""")
+    finally:
+        con.unregister("_new_in")
+    res.reports_new = len(new)
+    res.reports_unchanged = int(unchanged.sum())
+    res.reports_superseded = int(new["current_id"].notna().sum())
+    res.rows_loaded = int(new["cells"].sum())
+    ids = {(k, y): None for k, y in zip(reps.loc[unchanged, "agency_key"], reps.loc[unchanged, "year"])}
+    ids.update({(k, y): int(r) for k, y, r in zip(new["agency_key"], new["year"], new["report_id"])})
+    return ids
+
+
+def _insert_cells(con, good: pd.DataFrame, report_ids: dict) -> None:
+    if good.empty:
+        return
+    keys = pd.Series(list(zip(good["agency_key"], good["year"])), index=good.index)
+    rid = keys.map(report_ids)
+    rows = good.assign(report_id=rid)[rid.notna()]
+    if rows.empty:
+        return
+    rows = rows.assign(report_id=rows["report_id"].astype("int64"))
+    con.register("_cells_in", rows[["report_id", "item", "column", "state", "value", "unit", "raw", "raw_unit",
+                                    "printed_unit", "label", "note", "source_file", "source_line"]])
+    try:
+        con.execute("""
+            INSERT INTO cells SELECT report_id, item, "column", state, value, nullif(unit, ''), raw,
+                   nullif(raw_unit, ''), nullif(printed_unit, ''), nullif(label, ''), nullif(note, ''),
+                   nullif(source_file, ''), source_line
+            FROM _cells_in""")
+    finally:
+        con.unregister("_cells_in")
+
+
+def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, sub_id: int, path: Path) -> None:
+    if bad.empty:
+        return
+    original = cells.loc[bad.index].drop(columns=["_line", "_error"], errors="ignore")
+    raw_rows = [json.dumps({k: v for k, v in r.items() if v not in ("", None)}, ensure_ascii=False)
+                for r in original.astype(object).where(original.notna(), None).to_dict("records")]
+    q = pd.DataFrame({
+        "submission_id": sub_id, "file": str(path), "line": bad["_line"].astype("int64").to_numpy(),
+        "agency": bad["agency"].to_numpy(), "year": bad["year_text"].to_numpy(),
+        "template": bad["template"].to_numpy(), "item": bad["item"].to_numpy(), "column": bad["column"].to_numpy(),
+        "raw": bad["raw"].to_numpy(), "raw_row": raw_rows, "reason": bad["reason"].astype(str).to_numpy()})
+    con.register("_q_in", q)
+    try:
+        con.execute('INSERT INTO quarantine SELECT * FROM _q_in')
+    finally:
+        con.unregister("_q_in")
+
+
+def _report_lookup(con, report_ids: dict) -> dict:
+    """(agency, year) as text → report_id for the reports of this submission (new or unchanged current ones)."""
+    keys = pd.DataFrame([(str(k), int(y)) for k, y in report_ids], columns=["agency_key", "year"])
+    if keys.empty:
+        return {}
+    con.register("_keys_in", keys)
+    try:
+        rows = con.execute("""
+            SELECT r.agency_key, r.agency, r.year, r.report_id FROM _keys_in k
+            JOIN reports r ON r.agency_key = k.agency_key AND r.year = k.year AND r.superseded_by IS NULL
+        """).fetchall()
+    finally:
+        con.unregister("_keys_in")
+    out = {}
+    for key, agency, year, rid in rows:
+        out[(key, str(year))] = rid
+        out[(agency, str(year))] = rid
+    return out
+
+
+def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
+    lookup = _report_lookup(con, report_ids)
+
+    def rid_of(df: pd.DataFrame) -> list:
+        keys = zip(df.get("agency", pd.Series([""] * len(df))).astype(str).str.strip(),
+                   df.get("year", pd.Series([""] * len(df))).astype(str).str.strip())
+        return [lookup.get((a, y.split(".")[0])) for a, y in keys]
+
+    if narrative is not None and len(narrative):
+        n = narrative.copy()
+        n["report_id"] = rid_of(n)
+        n = n[n["report_id"].notna()]
+        cols = ["report_id", "key", "value", "raw", "sentence", "source_file", "source_line", "char_start", "char_end"]
+        for c in cols:
+            if c not in n.columns:
+                n[c] = None
+        n = n[cols].astype({"report_id": "int64"})
+        for c in ("value",):
+            n[c] = pd.to_numeric(n[c], errors="coerce")
+        for c in ("source_line", "char_start", "char_end"):
+            n[c] = pd.to_numeric(n[c], errors="coerce").astype("Int64")
+        con.register("_n_in", n)
+        try:
+            con.execute("INSERT INTO narrative SELECT * FROM _n_in")
+        finally:
+            con.unregister("_n_in")
+    if issues is not None and len(issues):
+        i = issues.copy()
+        i["report_id"] = rid_of(i)
+        i["report_id"] = i["report_id"].astype("Int64")
+        i["submission_id"] = sub_id
+        cols = ["report_id", "submission_id", "code", "severity", "message", "source_file", "source_line", "raw"]
+        for c in cols:
+            if c not in i.columns:
+                i[c] = None
+        i = i[cols]
+        i["source_line"] = pd.to_numeric(i["source_line"], errors="coerce").astype("Int64")
+        con.register("_i_in", i)
+        try:
+            con.execute("INSERT INTO extraction_issues SELECT * FROM _i_in")
+        finally:
+            con.unregister("_i_in")
+
+
+def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
+               on_file=None) -> LoadResult:
+    """Load files and directories into the warehouse at ``db``, one transaction per file.
+
+    A file that cannot be read is reported (status ``error``) and the batch goes on.
+    ``on_file(FileResult)`` is called after each file, for progress output.
+    """
+    files, skipped = expand(paths)
+    result = LoadResult(skipped=skipped)
+    con = connect(db)
+    try:
+        for f in files:
+            r = _load_file(con, f, agency, year)
+            result.files.append(r)
+            if on_file:
+                on_file(r)
+    finally:
+        con.close()
+    return result
+
+
+def status(db: str | Path) -> dict:
+    """What the warehouse holds: counts by template and year, agencies, quarantine, last load."""
+    con = connect(db, read_only=True)
+    try:
+        def one(sql: str):
+            return con.execute(sql).fetchall()[0][0]
+        by_template = con.execute("""
+            SELECT template, count(*), count(DISTINCT agency_key), min(year), max(year)
+            FROM current_reports GROUP BY template ORDER BY template""").fetchall()
+        by_year = con.execute("SELECT year, count(*) FROM current_reports GROUP BY year ORDER BY year").fetchall()
+        reasons = con.execute("""
+            SELECT split_part(split_part(r.reason, ' (', 1), ':', 1) AS reason, count(*)
+            FROM (SELECT unnest(string_split(reason, '; ')) AS reason FROM quarantine) r
+            GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
+        return {
+            "db": str(db),
+            "submissions": one("SELECT count(*) FROM submissions"),
+            "reports": one("SELECT count(*) FROM current_reports"),
+            "reports_superseded": one("SELECT count(*) FROM reports WHERE superseded_by IS NOT NULL"),
+            "agencies": one("SELECT count(DISTINCT agency_key) FROM current_reports"),
+            "cells": one("SELECT count(*) FROM current_cells"),
+            "quarantined": one("SELECT count(*) FROM quarantine"),
+            "last_load": one("SELECT max(loaded_at) FROM submissions"),
+            "templates": [dict(zip(("template", "reports", "agencies", "first_year", "last_year"), r))
+                          for r in by_template],
+            "years": [dict(zip(("year", "reports"), r)) for r in by_year],
+            "quarantine_reasons": [dict(zip(("reason", "rows"), r)) for r in reasons],
+        }
+    except duckdb.Error as e:
+        raise UserError(f"{db}: not a gongkai warehouse ({str(e).splitlines()[0]})") from None
+    finally:
+        con.close()
