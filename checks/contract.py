@@ -133,6 +133,13 @@ def _describe(case: pd.Series, frame: pd.DataFrame) -> str:
     return check
 
 
+_ORDER = ("malformed row", "agency", "year", "template", "unknown", "count", "negative", "source_line", "the same")
+
+
+def _rank(reason: str) -> int:
+    return next((i for i, p in enumerate(_ORDER) if reason.startswith(p)), len(_ORDER))
+
+
 def validate(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split prepared rows into (good, bad); ``bad`` has a ``reason`` column listing every failed check."""
     try:
@@ -146,6 +153,6 @@ def validate(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         reasons.setdefault(case["index"], []).append(_describe(case, frame))
     bad_index = list(reasons)
     bad = frame.loc[bad_index].copy()
-    bad["reason"] = ["; ".join(dict.fromkeys(reasons[i])) for i in bad_index]
+    bad["reason"] = ["; ".join(sorted(dict.fromkeys(reasons[i]), key=_rank)) for i in bad_index]
     good = frame.drop(index=bad_index)
     return good, bad

@@ -70,6 +70,9 @@ def _decode(path: Path, data: bytes) -> str:
         raise InputError(path, "the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(path, "the file is UTF-16; the extracted-statistics format is UTF-8")
+    if b"\x00" in data[:65536]:
+        kind = "a CSV" if path.suffix.lower() == ".csv" else "a JSON-lines"
+        raise InputError(path, f"not {kind} file: it holds binary data")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

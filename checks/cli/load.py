@@ -54,7 +54,7 @@ def load(
         broken = sum(f.status == "error" for f in result.files)
         quarantined = sum(f.rows_quarantined for f in result.files)
         console.print(f"{loaded} file(s) loaded, {len(result.files) - loaded - broken} unchanged, "
-                      f"{broken} unreadable, {quarantined} row(s) quarantined → {db}")
+                      f"{broken} unreadable, {quarantined} row(s) quarantined → {db}", soft_wrap=True)
         if result.skipped:
             console.print(f"[dim]skipped {len(result.skipped)} file(s) of other types: "
                           f"{', '.join(Path(s).name for s in result.skipped[:5])}"
@@ -81,7 +81,7 @@ def status(db: DbOption = DEFAULT_DB, json_out: JsonOption = False,
         return
     console.print(f"[bold]{s['db']}[/]: {s['reports']} current report(s) of {s['agencies']} agencies, "
                   f"{s['cells']} cells; {s['reports_superseded']} superseded; {s['submissions']} submission(s); "
-                  f"{s['quarantined']} row(s) in quarantine; last load {s['last_load'] or 'never'}")
+                  f"{s['quarantined']} row(s) in quarantine; last load {s['last_load'] or 'never'}", soft_wrap=True)
     t = Table("template", "reports", "agencies", "years", title="By template", title_justify="left")
     for r in s["templates"]:
         t.add_row(r["template"], str(r["reports"]), str(r["agencies"]), f"{r['first_year']}–{r['last_year']}")

@@ -1,0 +1,228 @@
+"""Loading: the seed samples with exact counts, quarantine with reasons, idempotence, supersede,
+kill-mid-load safety, and one clear line for every kind of unreadable file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from checks import contract, warehouse
+from checks.cli import app
+from tests.conftest import ROOT, SAMPLES
+
+EXPECTED_CELLS = {  # agency → (year, template, variant, cells)
+    "嘉善县经济和信息化局": (2018, "old", None, 65),
+    "嘉兴市经信局": (2020, "v2019", None, 198),
+    "台州市经信委": (2017, "old", None, 65),
+    "镇海区经济合作局": (2018, "old", "ningbo", 60),
+    "安康市工信局": (2018, "old", None, 65),
+}
+HEADER = "agency,year,template,item,column,raw,source_file,source_line\n"
+runner = CliRunner()
+
+
+def query(db: Path, sql: str, params=None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def counts(db: Path) -> tuple:
+    return query(db, "SELECT (SELECT count(*) FROM submissions), (SELECT count(*) FROM reports), "
+                     "(SELECT count(*) FROM cells), (SELECT count(*) FROM quarantine)")[0]
+
+
+def test_load_the_five_seed_samples_with_exact_cell_counts(db):
+    result = warehouse.load_paths([SAMPLES], db)
+    assert result.exit_code == 0
+    assert [f.status for f in result.files] == ["loaded"] * 5
+    assert any(s.endswith("README.md") for s in result.skipped)
+    rows = query(db, "SELECT agency, year, template, variant, cells FROM current_reports ORDER BY agency")
+    assert {r[0]: r[1:] for r in rows} == EXPECTED_CELLS
+    assert counts(db) == (5, 5, 453, 0)
+    by_state = dict(query(db, "SELECT state, count(*) FROM cells GROUP BY state"))
+    assert sum(by_state.values()) == 453 and by_state["EMPTY"] > 100
+
+
+def test_cells_keep_raw_text_state_unit_and_source_line(db):
+    warehouse.load_paths([SAMPLES], db)
+    row = query(db, """SELECT raw, state, value, unit, raw_unit, note, source_file, source_line FROM current_cells
+                       WHERE agency = '嘉兴市经信局' AND item = 'v2019.s2.art20_9.procurement.amount'""")
+    assert row == [("7168600元", "NUMERIC", 716.86, "万元", "元", "7168600元 → 716.86万元",
+                    "001_f432b4650208066c.txt", 90)]
+    blank = query(db, """SELECT raw, state, value FROM current_cells WHERE agency = '嘉善县经济和信息化局'
+                         AND item = 'old.s1.channel.gazette'""")
+    assert blank == [("", "EMPTY", None)]
+    heading = query(db, """SELECT raw, state, value FROM current_cells WHERE agency = '台州市经信委'
+                           AND item = 'old.s1'""")
+    assert heading == [("492", "NUMERIC", 492.0)]
+
+
+def test_bad_rows_go_to_quarantine_with_their_reasons(tmp_path, db):
+    f = tmp_path / "mixed.csv"
+    f.write_text(HEADER + "\n".join([
+        "测试局,2018,old,old.s1.proactive.total,value,61,r.txt,73",
+        "测试局,2018,old,old.s1.bogus,value,1,r.txt,75",
+        "测试局,2150,old,old.s3.received.total,value,1.5,r.txt,76",
+        ",2018,old,old.s3.received.fax,value,-2,r.txt,77",
+        "测试局,2018,old,old.s1.proactive.total,value,62,r.txt,78",
+        "测试局,2018,v2030,x,value,1,r.txt,79",
+        "测试局,twenty,old,old.s6.complaints,value,1,r.txt,80",
+        "测试局,2018,old,old.s6.complaints,value,1,r.txt",
+        "测试局,2018,v2019,v2019.s3.new_received,natural,3,r.txt,82",
+        "测试局,2018,old,old.s9.meetings,value,详见附表,r.txt,83",
+    ]) + "\n", encoding="utf-8")
+    result = warehouse.load_paths([f], db)
+    assert result.exit_code == 1
+    q = query(db, "SELECT line, reason FROM quarantine ORDER BY line")
+    assert q == [
+        (3, "unknown item/column code for template old: old.s1.bogus@value"),
+        (4, f"year not in 2008–{contract.MAX_YEAR} (got '2150'); count is not a whole number (raw '1.5')"),
+        (5, "agency is empty; negative value in a cell that cannot be negative (raw '-2')"),
+        (6, "the same cell appears twice in one report"),
+        (7, "template is not old, v2019 or v2021 (got 'v2030')"),
+        (8, "year is not a whole number (got 'twenty')"),
+        (9, "malformed row: row has 7 fields, the header has 8"),
+        (10, "the report's other rows use template old"),
+    ]
+    raw_row = json.loads(query(db, "SELECT raw_row FROM quarantine WHERE line = 3")[0][0])
+    assert raw_row == {"agency": "测试局", "year": "2018", "template": "old", "item": "old.s1.bogus",
+                       "column": "value", "raw": "1", "source_file": "r.txt", "source_line": "75"}
+    # TEXT is a state, not a contract failure: the rule catalogue reports it (L-06), so it loads.
+    assert query(db, "SELECT item, state, raw FROM cells ORDER BY item") == [
+        ("old.s1.proactive.total", "NUMERIC", "61"), ("old.s9.meetings", "TEXT", "详见附表")]
+    assert counts(db) == (1, 1, 2, 8)
+
+
+def test_loading_the_same_file_twice_changes_nothing(db):
+    first = warehouse.load_paths([SAMPLES], db)
+    before = counts(db)
+    again = warehouse.load_paths([SAMPLES], db)
+    assert [f.status for f in again.files] == ["unchanged"] * 5
+    assert all("nothing changed" in f.message for f in again.files)
+    assert counts(db) == before and again.exit_code == 0
+    assert [f.submission_id for f in again.files] == [f.submission_id for f in first.files]
+
+
+def test_a_corrected_resubmission_supersedes_and_history_stays(tmp_path, db):
+    sample = SAMPLES / "004_1779f513d25e1c56.csv"
+    warehouse.load_paths([sample], db)
+    fixed = tmp_path / "004_fixed.csv"
+    text = sample.read_text(encoding="utf-8")
+    # the agency fills in the blank 从事政府信息公开工作人员数 (domain.md §7, seed 004)
+    lines = [l.replace(",old.s8.staff.total,value,,", ",old.s8.staff.total,value,2,") for l in text.splitlines()]
+    assert lines != text.splitlines()
+    fixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = warehouse.load_paths([fixed], db)
+    assert (result.files[0].reports_new, result.files[0].reports_superseded) == (1, 1)
+    history = query(db, """SELECT r.report_id, r.superseded_by, c.raw FROM reports r JOIN cells c USING (report_id)
+                           WHERE c.item = 'old.s8.staff.total' ORDER BY r.report_id""")
+    assert history == [(1, 2, ""), (2, None, "2")]
+    assert query(db, "SELECT raw FROM current_cells WHERE item = 'old.s8.staff.total'") == [("2",)]
+    # the same cells in another file: no new report, nothing superseded
+    copy = tmp_path / "004_copy.csv"
+    copy.write_text(fixed.read_text(encoding="utf-8").replace("\n", "\r\n"), encoding="utf-8")
+    again = warehouse.load_paths([copy], db).files[0]
+    assert (again.status, again.reports_new, again.reports_unchanged) == ("loaded", 0, 1)
+    assert query(db, "SELECT count(*) FROM reports") == [(2,)]
+
+
+def test_a_kill_in_the_middle_of_a_load_leaves_the_warehouse_as_before(tmp_path, db):
+    warehouse.load_paths([SAMPLES / "000_ebde6dcd4a6dec74.csv"], db)
+    before = counts(db)
+    env = {**os.environ, warehouse.FAULT_ENV: "kill-mid-load"}
+    proc = subprocess.run([sys.executable, "-m", "checks.cli", "load", str(SAMPLES / "001_f432b4650208066c.csv"),
+                           "--db", str(db)], env=env, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    assert counts(db) == before
+    # and the interrupted file loads cleanly afterwards
+    result = warehouse.load_paths([SAMPLES / "001_f432b4650208066c.csv"], db)
+    assert result.files[0].status == "loaded" and counts(db) == (2, 2, 65 + 198, 0)
+
+
+BROKEN = {
+    "empty.csv": (b"", "the file is empty"),
+    "gbk.csv": (HEADER.encode() + "测试局,2018,old,old.s6.complaints,value,1,r.txt,1\n".encode("gb18030"),
+                "not UTF-8 text (byte 0xb2 at offset 61); save it as UTF-8"),
+    "utf16.csv": ((HEADER).encode("utf-16"), "the file is UTF-16; the extracted-statistics format is UTF-8"),
+    "notcsv.csv": (b"%PDF-1.4 this is not a table\n\x00\x01", "not a CSV file"),
+    "other.csv": (b"name,value\na,1\n", "not an extracted-statistics file: missing column(s) agency, year"),
+    "header_only.csv": (HEADER.encode(), "the file has a header but no data rows"),
+    "truncated.csv": (HEADER.encode() + "测试局,2018,old,old.s6.complaints,value,\"1".encode(), "the file is cut off"),
+    "cut.csv": (HEADER.encode() + "测试局,2018,old,old.s6.complaints,value,1,r.t".encode(),
+                "the file is cut off: its last row is incomplete"),
+    "cut.jsonl": ('{"agency": "测试局", "year": 2018, "temp'.encode(), "the file is cut off"),
+    "bad.parquet": (b"PAR1 not really", "not a readable Parquet file"),
+    "report.pdf": (b"%PDF", "unknown file type '.pdf'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_each_kind_of_unreadable_file_gets_one_clear_line(tmp_path, db, name):
+    content, problem = BROKEN[name]
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = warehouse.load_paths([bad, SAMPLES / "003_ac397f543ad98429.csv"], db)
+    assert [f.status for f in result.files] == ["error", "loaded"]
+    assert result.files[0].message.startswith(str(bad))
+    assert problem in result.files[0].message
+    assert result.exit_code == 3
+    assert counts(db)[1:] == (1, 60, 0)
+
+
+def test_cli_on_a_directory_of_good_and_broken_files(tmp_path, db):
+    batch = tmp_path / "batch"
+    shutil.copytree(SAMPLES, batch)
+    (batch / "broken.csv").write_bytes("\ufeff".encode() + BROKEN["cut.csv"][0])
+    (batch / "gbk.csv").write_bytes(BROKEN["gbk.csv"][0])
+    (batch / "rows.csv").write_text(HEADER + "测试局,2018,old,old.s1.nope,value,1,r.txt,1\n"
+                                    "测试局,2018,old,old.s6.complaints,value,0,r.txt,2\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "checks.cli", "load", str(batch), "--db", str(db)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr + proc.stdout
+    errors = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert len(errors) == 2
+    assert any("broken.csv:2: the file is cut off" in l for l in errors)
+    assert any("gbk.csv:2: not UTF-8" in l for l in errors)
+    assert "quarantined 1 × unknown item/column code for template old" in proc.stdout
+    assert counts(db)[1:] == (6, 454, 1)
+
+
+def test_cli_json_quiet_and_status(db):
+    res = runner.invoke(app, ["load", str(SAMPLES), "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [f["status"] for f in data["files"]] == ["loaded"] * 5 and data["exit_code"] == 0
+    quiet = runner.invoke(app, ["load", str(SAMPLES), "--db", str(db), "--quiet"])
+    assert (quiet.exit_code, quiet.stdout) == (0, "")
+    status = json.loads(runner.invoke(app, ["status", "--db", str(db), "--json"]).stdout)
+    assert (status["reports"], status["agencies"], status["cells"], status["quarantined"]) == (5, 5, 453, 0)
+    assert status["templates"] == [
+        {"template": "old", "reports": 4, "agencies": 4, "first_year": 2017, "last_year": 2018},
+        {"template": "v2019", "reports": 1, "agencies": 1, "first_year": 2020, "last_year": 2020}]
+    text = runner.invoke(app, ["status", "--db", str(db)]).stdout
+    assert "5 current report(s) of 5 agencies" in text
+
+
+def test_status_of_a_missing_warehouse_is_a_user_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "checks.cli", "status", "--db", str(tmp_path / "none.duckdb")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 3 and "no warehouse here yet" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_db_from_environment(tmp_path, monkeypatch):
+    target = tmp_path / "env.duckdb"
+    monkeypatch.setenv("GONGKAI_DB", str(target))
+    res = runner.invoke(app, ["load", str(SAMPLES / "000_ebde6dcd4a6dec74.csv"), "--quiet"])
+    assert res.exit_code == 0 and target.exists()
