@@ -10,6 +10,7 @@ stays in ``reports`` (``superseded_by`` set) and can still be queried as history
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +30,16 @@ SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 COMPANIONS = (".narrative", ".issues")
 FAULT_ENV = "GONGKAI_FAULT"
 """Test hook: ``kill-mid-load`` kills the process after the cells are inserted, before COMMIT."""
+
+
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame):
+    """Make ``frame`` queryable as the view ``name`` for the duration of the block."""
+    con.register(name, frame)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 def connect(db: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -247,22 +258,18 @@ def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> di
     if good.empty:
         return {}
     reps = _content_shas(good)
-    con.register("_reps_in", reps[["agency_key", "year", "content_sha"]])
-    try:
+    with registered(con, "_reps_in", reps[["agency_key", "year", "content_sha"]]):
         current = con.execute("""
             SELECT n.agency_key, n.year, r.report_id, r.content_sha FROM _reps_in n
             JOIN reports r ON r.agency_key = n.agency_key AND r.year = n.year AND r.superseded_by IS NULL
         """).df()
-    finally:
-        con.unregister("_reps_in")
     reps = reps.merge(current.rename(columns={"content_sha": "current_sha", "report_id": "current_id"}),
                       on=["agency_key", "year"], how="left")
     unchanged = reps["current_sha"].notna() & (reps["current_sha"] == reps["content_sha"])
     new = reps[~unchanged].copy()
     new["report_id"] = range(_next_id(con, "reports", "report_id"), _next_id(con, "reports", "report_id") + len(new))
     new["submission_id"] = sub_id
-    con.register("_new_in", new)
-    try:
+    with registered(con, "_new_in", new):
         con.execute("""
             INSERT INTO reports SELECT report_id, submission_id, agency, nullif(agency_id, ''), agency_key,
                    nullif(region, ''), year, template, nullif(variant, ''), nullif(source_file, ''), content_sha,
@@ -271,8 +278,6 @@ def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> di
         con.execute("""
             UPDATE reports SET superseded_by = n.report_id FROM _new_in n
             WHERE reports.report_id = n.current_id""")
-    finally:
-        con.unregister("_new_in")
     res.reports_new = len(new)
     res.reports_unchanged = int(unchanged.sum())
     res.reports_superseded = int(new["current_id"].notna().sum())
@@ -291,16 +296,13 @@ def _insert_cells(con, good: pd.DataFrame, report_ids: dict) -> None:
     if rows.empty:
         return
     rows = rows.assign(report_id=rows["report_id"].astype("int64"))
-    con.register("_cells_in", rows[["report_id", "item", "column", "state", "value", "unit", "raw", "raw_unit",
-                                    "printed_unit", "label", "note", "source_file", "source_line"]])
-    try:
+    with registered(con, "_cells_in", rows[["report_id", "item", "column", "state", "value", "unit", "raw", "raw_unit",
+                                    "printed_unit", "label", "note", "source_file", "source_line"]]):
         con.execute("""
             INSERT INTO cells SELECT report_id, item, "column", state, value, nullif(unit, ''), raw,
                    nullif(raw_unit, ''), nullif(printed_unit, ''), nullif(label, ''), nullif(note, ''),
                    nullif(source_file, ''), source_line
             FROM _cells_in""")
-    finally:
-        con.unregister("_cells_in")
 
 
 def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, sub_id: int, path: Path) -> None:
@@ -314,11 +316,8 @@ def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, sub_id: int,
         "agency": bad["agency"].to_numpy(), "year": bad["year_text"].to_numpy(),
         "template": bad["template"].to_numpy(), "item": bad["item"].to_numpy(), "column": bad["column"].to_numpy(),
         "raw": bad["raw"].to_numpy(), "raw_row": raw_rows, "reason": bad["reason"].astype(str).to_numpy()})
-    con.register("_q_in", q)
-    try:
+    with registered(con, "_q_in", q):
         con.execute('INSERT INTO quarantine SELECT * FROM _q_in')
-    finally:
-        con.unregister("_q_in")
 
 
 def _report_lookup(con, report_ids: dict) -> dict:
@@ -326,14 +325,11 @@ def _report_lookup(con, report_ids: dict) -> dict:
     keys = pd.DataFrame([(str(k), int(y)) for k, y in report_ids], columns=["agency_key", "year"])
     if keys.empty:
         return {}
-    con.register("_keys_in", keys)
-    try:
+    with registered(con, "_keys_in", keys):
         rows = con.execute("""
             SELECT r.agency_key, r.agency, r.year, r.report_id FROM _keys_in k
             JOIN reports r ON r.agency_key = k.agency_key AND r.year = k.year AND r.superseded_by IS NULL
         """).fetchall()
-    finally:
-        con.unregister("_keys_in")
     out = {}
     for key, agency, year, rid in rows:
         out[(key, str(year))] = rid
@@ -362,11 +358,8 @@ def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
             n[c] = pd.to_numeric(n[c], errors="coerce")
         for c in ("source_line", "char_start", "char_end"):
             n[c] = pd.to_numeric(n[c], errors="coerce").astype("Int64")
-        con.register("_n_in", n)
-        try:
+        with registered(con, "_n_in", n):
             con.execute("INSERT INTO narrative SELECT * FROM _n_in")
-        finally:
-            con.unregister("_n_in")
     if issues is not None and len(issues):
         i = issues.copy()
         i["report_id"] = rid_of(i)
@@ -378,11 +371,8 @@ def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
                 i[c] = None
         i = i[cols]
         i["source_line"] = pd.to_numeric(i["source_line"], errors="coerce").astype("Int64")
-        con.register("_i_in", i)
-        try:
+        with registered(con, "_i_in", i):
             con.execute("INSERT INTO extraction_issues SELECT * FROM _i_in")
-        finally:
-            con.unregister("_i_in")
 
 
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
