@@ -9,4 +9,4 @@ code (never a traceback). Exit codes: 0 clean, 1 problems found in the data, 2 o
 from __future__ import annotations
 
 from checks.cli.common import app, main  # noqa: F401
-from checks.cli import load, extract, check, run  # noqa: F401,E402  (each registers its commands)
+from checks.cli import load, extract, check, expectations, run  # noqa: F401,E402  (each registers its commands)

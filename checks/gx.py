@@ -1,0 +1,156 @@
+"""The Great Expectations backend: the catalogue's comparison rules as GX suites.
+
+The suites are generated from the rule catalogue (one JSON file per template in ``expectations/``,
+written by ``gongkai expectations build``; a test fails when a committed file is stale). GX 1.x
+cannot run on DuckDB through SQLAlchemy, so DuckDB prepares the frame GX validates:
+:func:`checks.rules.evaluation_frame`, one row per (report × rule instance) with the evaluated
+left and right sides. Each rule becomes one expectation restricted to its rows
+(``row_condition``): GX itself compares ``lhs`` and ``rhs``:
+
+==================  ==========================================================================
+rule kind           expectation
+==================  ==========================================================================
+sum-equals          ``expect_column_pair_values_to_be_equal(lhs, rhs)``
+at-most             ``expect_column_pair_values_a_to_be_greater_than_b(rhs, lhs, or_equal)``
+at-least            ``expect_column_pair_values_a_to_be_greater_than_b(lhs, rhs, or_equal)``
+implies-positive    ``expect_column_values_to_be_between(rhs, min_value=0, strict_min)`` where ``lhs > 0``
+==================  ==========================================================================
+
+The whole frame is validated once (a checkpoint per agency would cost ~0.14 s each), with agency,
+year and the rule instance as unexpected-index columns, so failures are attributed afterwards.
+GX Data Docs are built from the checkpoint. Importing GX takes seconds: this module imports it
+only when it validates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from checks import templates
+from checks.rules import evaluation_frame, load_catalogue
+from checks.rules.catalogue import Catalogue
+
+SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
+INDEX_COLUMNS = ["agency", "year", "template", "code", "item", "column", "instance_id"]
+DECIMALS = 3
+"""Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
+
+
+def _expectation(rule, template: str) -> dict:
+    where = f'template=="{template}" and code=="{rule.code}"'
+    if rule.kind == "sum-equals":
+        kind, kwargs = "expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"}
+    elif rule.kind == "at-most":
+        kind, kwargs = "expect_column_pair_values_a_to_be_greater_than_b", {
+            "column_A": "rhs", "column_B": "lhs", "or_equal": True}
+    elif rule.kind == "at-least":
+        kind, kwargs = "expect_column_pair_values_a_to_be_greater_than_b", {
+            "column_A": "lhs", "column_B": "rhs", "or_equal": True}
+    elif rule.kind == "implies-positive":
+        kind, kwargs = "expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True}
+        where += " and lhs > 0"
+    else:
+        raise ValueError(f"{rule.code}: no expectation for rule kind {rule.kind!r}")
+    return {"type": kind,
+            "kwargs": {**kwargs, "row_condition": where, "condition_parser": "pandas"},
+            "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity}}
+
+
+def suite_dict(catalogue: Catalogue, template: str) -> dict:
+    """The GX suite of one template: one expectation per comparison rule that applies to it."""
+    rules = [r for r in catalogue.enabled("comparison") if template in r.templates]
+    return {"name": f"gongkai-{template}",
+            "expectations": [_expectation(r, template) for r in rules],
+            "meta": {"generated_by": "gongkai expectations build",
+                     "source": "checks/rules/catalogue.yaml",
+                     "template": template,
+                     "note": "generated from the rule catalogue; do not edit by hand"}}
+
+
+def _render(suite: dict) -> str:
+    return json.dumps(suite, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def build_suites(catalogue: Catalogue | None = None, directory: Path = SUITE_DIR) -> list[Path]:
+    """Write one suite JSON per template into ``directory``; returns the files written."""
+    catalogue = catalogue or load_catalogue()
+    directory.mkdir(parents=True, exist_ok=True)
+    out = []
+    for t in templates.TEMPLATE_IDS:
+        path = directory / f"gongkai-{t}.json"
+        path.write_text(_render(suite_dict(catalogue, t)), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def stale_suites(catalogue: Catalogue | None = None, directory: Path = SUITE_DIR) -> list[str]:
+    """Suite files that are missing or differ from what the catalogue generates."""
+    catalogue = catalogue or load_catalogue()
+    stale = []
+    for t in templates.TEMPLATE_IDS:
+        path = directory / f"gongkai-{t}.json"
+        if not path.exists() or path.read_text(encoding="utf-8") != _render(suite_dict(catalogue, t)):
+            stale.append(str(path))
+    return stale
+
+
+def gx_frame(con, lenient: bool = False, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The frame GX validates: DuckDB's evaluation of every comparison instance, sides rounded."""
+    frame = evaluation_frame(con, lenient=lenient, catalogue=catalogue)
+    frame = frame.assign(lhs=frame["lhs"].round(DECIMALS), rhs=frame["rhs"].round(DECIMALS))
+    return frame.astype({"year": "int64", "instance_id": "int64"})
+
+
+@dataclass
+class GXResult:
+    success: bool
+    evaluated: int                 # rows of the frame (report × rule instance)
+    expectations: int
+    failures: pd.DataFrame         # INDEX_COLUMNS + lhs, rhs of every unexpected row
+    docs_index: Path | None
+
+
+def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalogue: Catalogue | None = None,
+             suites_dir: Path = SUITE_DIR) -> GXResult:
+    """Validate every current report with the committed suites in one checkpoint run."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    frame = gx_frame(con, lenient=lenient, catalogue=catalogue)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (ctx.data_sources.add_pandas("gongkai").add_dataframe_asset("rule_instances")
+             .add_batch_definition_whole_dataframe("all_reports"))
+    definitions, n_expectations = [], 0
+    for t in templates.TEMPLATE_IDS:
+        path = suites_dir / f"gongkai-{t}.json"
+        suite = ctx.suites.add(gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8"))))
+        n_expectations += len(suite.expectations)
+        definitions.append(ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=f"validate-{t}", data=batch, suite=suite)))
+    actions = []
+    if docs_dir is not None:
+        ctx.add_data_docs_site(site_name="gongkai", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["gongkai"]))
+    checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+        name="gongkai-check", validation_definitions=definitions, actions=actions,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}))
+    result = checkpoint.run(batch_parameters={"dataframe": frame})
+
+    rows = []
+    for run in result.run_results.values():
+        for r in run.results:
+            for idx in r.result.get("unexpected_index_list") or []:
+                rows.append({c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]})
+    failures = pd.DataFrame(rows, columns=INDEX_COLUMNS + ["lhs", "rhs"])
+    docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
+    return GXResult(bool(result.success), len(frame), n_expectations, failures, docs)
