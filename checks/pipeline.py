@@ -7,9 +7,11 @@ one-line wrapper and the same job runs without Prefect from the command line.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from checks import warehouse
+from checks.errors import UserError
 
 
 def load_step(paths: list[str | Path], db: str | Path) -> warehouse.LoadResult:
@@ -25,3 +27,71 @@ def status_step(db: str | Path, out: str | Path | None = None) -> dict:
         (Path(out) / "status.json").write_text(json.dumps(s, ensure_ascii=False, indent=2, default=str) + "\n",
                                                encoding="utf-8")
     return s
+
+
+@dataclass
+class CheckOutcome:
+    """What a check run found, and the exit code it means (0 clean, 1 errors, 2 only warnings)."""
+
+    run_id: str
+    reports: int
+    errors: int
+    warnings: int
+    infos: int
+    waived: int
+    exit_code: int
+    lenient: bool
+    fail_on: str
+    config: str
+    waivers: str | None
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _waivers_path(explicit: str | Path | None, configured: str | None, db: Path) -> Path | None:
+    if explicit is not None:
+        return Path(explicit)
+    if configured:
+        return Path(configured)
+    default = db.parent / "waivers.yaml"
+    return default if default.is_file() else None
+
+
+def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = None,
+               config: str | Path | None = None, waivers: str | Path | None = None) -> CheckOutcome:
+    """Run the rule catalogue over every current report; one new run in ``findings``.
+
+    ``config`` is a YAML with severity overrides and disabled rules (default: ``[tool.gongkai]``
+    of ./pyproject.toml); ``waivers`` a waivers YAML (default: ``waivers.yaml`` next to the
+    warehouse). Raises :class:`~checks.errors.UserError` when it cannot run.
+    """
+    import duckdb
+
+    from checks.rules.catalogue import load_catalogue
+    from checks.rules.findings import configured_catalogue, load_config, load_waivers
+    from checks.rules.sql import run_check
+
+    db = Path(db)
+    cfg = load_config(config)
+    catalogue = configured_catalogue(load_catalogue(), cfg)
+    fail_on = fail_on or cfg.fail_on or "error"
+    if fail_on not in ("error", "warning"):
+        raise UserError(f"--fail-on must be error or warning, not {fail_on!r}")
+    lenient = lenient or bool(cfg.lenient)
+    wpath = _waivers_path(waivers, cfg.waivers, db)
+    wlist = load_waivers(wpath, catalogue) if wpath else []
+    if not db.is_file():
+        raise UserError(f"{db}: no warehouse here (run `gongkai load` first, or pass --db)")
+    con = warehouse.connect(db)
+    try:
+        res = run_check(con, catalogue, lenient=lenient, waivers=wlist, config_source=cfg.source,
+                        waivers_file=str(wpath) if wpath else None)
+    except duckdb.Error as e:
+        raise UserError(f"{db}: cannot check the warehouse ({str(e).splitlines()[0]})") from None
+    finally:
+        con.close()
+    code = 1 if res.errors else (2 if fail_on == "warning" and res.warnings else 0)
+    return CheckOutcome(res.run_id, res.reports, res.errors, res.warnings, res.counts.get("info", 0), res.waived,
+                        code, lenient, fail_on, cfg.source, str(wpath) if wpath else None, res.seconds)
