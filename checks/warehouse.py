@@ -322,7 +322,7 @@ def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, sub_id: int,
 
 
 def _report_lookup(con, report_ids: dict) -> dict:
-    """(agency, year) as text → report_id for the reports of this submission (new or unchanged current ones)."""
+    """(agency_key or agency, year as text) → current report_id, for the given report keys."""
     keys = pd.DataFrame([(str(k), int(y)) for k, y in report_ids], columns=["agency_key", "year"])
     if keys.empty:
         return {}
@@ -339,7 +339,8 @@ def _report_lookup(con, report_ids: dict) -> dict:
 
 
 def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
-    lookup = _report_lookup(con, report_ids)
+    # only the reports this file added: an unchanged report keeps the narrative and issues it came with
+    lookup = _report_lookup(con, {k: v for k, v in report_ids.items() if v is not None})
 
     def rid_of(df: pd.DataFrame) -> list:
         keys = zip(df.get("agency", pd.Series([""] * len(df))).astype(str).str.strip(),

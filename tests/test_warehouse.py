@@ -226,3 +226,34 @@ def test_db_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_DB", str(target))
     res = runner.invoke(app, ["load", str(SAMPLES / "000_ebde6dcd4a6dec74.csv"), "--quiet"])
     assert res.exit_code == 0 and target.exists()
+
+
+def test_report_files_are_extracted_on_the_way_in(db, tmp_path):
+    """`gongkai load` takes report text directly; the narrative and extraction issues load with the cells."""
+    from tests.conftest import SEEDS
+    result = warehouse.load_paths([SEEDS], db)
+    assert [f.status for f in result.files] == ["loaded"] * 5 and result.exit_code == 0
+    assert counts(db) == (5, 5, 453, 0)
+    assert query(db, "SELECT kind FROM submissions GROUP BY kind") == [("report",)]
+    narrative = query(db, """SELECT n.key, n.value, n.source_line FROM narrative n JOIN reports r USING (report_id)
+                             WHERE r.agency = '嘉善县经济和信息化局' AND n.key = 'old.s1.proactive.total'""")
+    assert narrative == [("old.s1.proactive.total", 2279.0, 37)]
+    issues = query(db, "SELECT code FROM extraction_issues ORDER BY code")
+    assert issues == [("X-08",), ("X-10",)]
+    n_narrative = query(db, "SELECT count(*) FROM narrative")
+    # the golden samples have the same cells: nothing new, and the narrative is not loaded twice
+    again = warehouse.load_paths([SAMPLES], db)
+    assert [f.reports_unchanged for f in again.files] == [1] * 5
+    assert counts(db)[1:] == (5, 453, 0) and query(db, "SELECT count(*) FROM narrative") == n_narrative
+
+
+def test_extracted_files_load_with_their_companions(db, tmp_path):
+    from checks.extract import extract_paths, write_extraction
+    from tests.conftest import SEEDS
+    written = write_extraction(extract_paths([SEEDS]), tmp_path / "seeds.csv", None)
+    assert sorted(p.name for p in written) == ["seeds.csv", "seeds.issues.csv", "seeds.narrative.csv"]
+    result = warehouse.load_paths([tmp_path], db)
+    assert [f.file for f in result.files] == [str(tmp_path / "seeds.csv")]   # companions are not loaded alone
+    assert counts(db) == (1, 5, 453, 0)
+    assert query(db, "SELECT count(*) FROM narrative") == [(31,)]
+    assert query(db, "SELECT count(*) FROM extraction_issues WHERE report_id IS NOT NULL") == [(2,)]

@@ -1,0 +1,64 @@
+"""Template detection from content (domain.md §0 markers), never from the year.
+
+The markers of each template (``markers`` in its YAML, plus the ``early`` markers of §0) are
+looked for in the report's *table-like* text: short lines (no sentence of the narrative), joined
+without white space so that a label wrapped over two lines (``本年新`` / ``制作数量``) still counts.
+
+* one template has markers → that template;
+* two have at least two markers each → ``X-05 template-mixed`` (the one with most markers is used);
+* ``early`` markers win → ``X-04``: the early local forms are not supported yet (no cells);
+* no marker → the caller tries each template's row labels (``X-09``) before giving up (``X-04``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from checks.templates import TEMPLATE_IDS, load
+
+EARLY_MARKERS = ("申请总数", "对申请的答复总数", "否决公开", "免予公开范围")
+_EARLY_RE = re.compile(r"不予公开范围\d")
+_WS = re.compile(r"[\s\u3000\u00a0]+")
+
+
+def _norm(s: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", s))
+
+
+def _markers() -> dict[str, tuple[str, ...]]:
+    out = {t: tuple(_norm(m) for m in load(t).markers) for t in TEMPLATE_IDS}
+    out["early"] = tuple(_norm(m) for m in EARLY_MARKERS)
+    return out
+
+
+_MARKERS = _markers()
+
+
+@dataclass
+class Detection:
+    template: str | None
+    hits: dict[str, list[str]]
+    mixed: bool = False
+
+    def describe(self) -> str:
+        return "; ".join(f"{t}: {', '.join(h)}" for t, h in self.hits.items() if h) or "no marker"
+
+
+def table_text(lines) -> str:
+    """The short lines of a report, normalised and joined without white space."""
+    keep = [l for l in lines if l and len(l) <= 160 and "。" not in l]
+    return _norm("".join(keep))
+
+
+def detect(compact: str) -> Detection:
+    hits = {t: [m for m in ms if m in compact] for t, ms in _MARKERS.items()}
+    if _EARLY_RE.search(compact):
+        hits["early"].append("不予公开范围N")
+    ranked = sorted(hits, key=lambda t: (-len(hits[t]), list(_MARKERS).index(t)))
+    best, second = ranked[0], ranked[1]
+    if not hits[best]:
+        return Detection(None, hits)
+    mixed = len(hits[second]) >= 2
+    return Detection(best, hits, mixed)
