@@ -57,6 +57,8 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
                          errors="coerce")
     out["source_line"] = line.where(line.notna() & (line % 1 == 0)).astype("Int64")
     out["line_text"] = df["source_line"].fillna("").astype("string")
+    col = pd.to_numeric(df["source_col"].fillna("").astype("string").str.strip().replace("", None), errors="coerce")
+    out["source_col"] = col.where(col.notna() & (col % 1 == 0)).astype("Int64")
     out["_line"] = df["_line"].to_numpy()
     out[ERROR] = df[ERROR].fillna("").astype("string").to_numpy()
     out["agency_key"] = out["agency_id"].where(out["agency_id"] != "", out["agency"])

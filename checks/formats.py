@@ -22,6 +22,7 @@ agency_id      no        a stable agency identifier; when given it, not ``agency
                          the agency across years
 label          no        the row label as the report wrote it
 printed_unit   no        the text of the form's 单位 column for this row, as printed
+source_col     no        HTML: 1-based column of the cell in its table row, after colspan/rowspan
 state, value   no        what the extractor read (NUMERIC/ZERO/EMPTY/NA/TEXT, number); the loader
                          always re-reads ``raw`` with checks.cells and keeps its own reading
 =============  ========  ===================================================================
@@ -49,7 +50,7 @@ import pandas as pd
 from checks.errors import UserError
 
 REQUIRED = ("agency", "year", "template", "item", "column", "raw", "source_file", "source_line")
-OPTIONAL = ("variant", "region", "agency_id", "label", "printed_unit", "state", "value")
+OPTIONAL = ("variant", "region", "agency_id", "label", "printed_unit", "state", "value", "source_col")
 COLUMNS = REQUIRED + OPTIONAL
 EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 LINE = "_line"

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS cells (
     label           VARCHAR,               -- the row label as the report wrote it
     note            VARCHAR,               -- what the parser did (e.g. 251000元 → 25.1万元)
     source_file     VARCHAR,
-    source_line     INTEGER
+    source_line     INTEGER,
+    source_col      INTEGER                -- HTML: column of the cell in its <tr>, after colspan/rowspan
 );
 
 CREATE TABLE IF NOT EXISTS quarantine (

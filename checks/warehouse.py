@@ -297,12 +297,12 @@ def _insert_cells(con, good: pd.DataFrame, report_ids: dict) -> None:
         return
     rows = rows.assign(report_id=rows["report_id"].astype("int64"))
     columns = ["report_id", "item", "column", "state", "value", "unit", "raw", "raw_unit", "printed_unit", "label",
-               "note", "source_file", "source_line"]
+               "note", "source_file", "source_line", "source_col"]
     with registered(con, "_cells_in", rows[columns]):
         con.execute("""
             INSERT INTO cells SELECT report_id, item, "column", state, value, nullif(unit, ''), raw,
                    nullif(raw_unit, ''), nullif(printed_unit, ''), nullif(label, ''), nullif(note, ''),
-                   nullif(source_file, ''), source_line
+                   nullif(source_file, ''), source_line, source_col
             FROM _cells_in""")
 
 

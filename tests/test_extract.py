@@ -543,3 +543,17 @@ def test_html_or_text_is_decided_by_content_not_suffix(tmp_path: Path):
     r = ext.reports.set_index("source_file")
     assert (r.loc["saved.htm", "layout"], r.loc["saved.htm", "cells"]) == ("tab-rows", 7)
     assert (r.loc["page.txt", "layout"], r.loc["page.txt", "cells"]) == ("html", 77)
+
+
+def test_html_cells_keep_their_row_line_and_grid_column():
+    """Provenance in HTML: the <tr> line and the column after colspan/rowspan expansion."""
+    from checks.extract import extract_paths
+    cells = extract_paths([FIX / "v2019_spans.html"]).cells
+    row = cells[cells["item"] == "v2019.s3.new_received"]
+    assert row[["column", "raw", "source_line", "source_col"]].values.tolist() == [
+        ["natural", "4", 23, 4], ["commercial", "", 23, 5], ["research", "1", 23, 6], ["social", "", 23, 7],
+        ["legal", "", 23, 8], ["other", "", 23, 9], ["total", "5", 23, 10]]
+    review = cells[cells["item"] == "v2019.s4.review.pending"]
+    assert review[["raw", "source_line", "source_col"]].values.tolist() == [["1", 37, 4]]
+    text = extract_paths([FIX / "old_pipe_rows.txt"]).cells
+    assert set(text["source_col"]) == {""}

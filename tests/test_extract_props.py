@@ -43,7 +43,7 @@ def _invariants(res, text: str, html: bool) -> None:
         index = tmpl.cell_index
         order = [tmpl.cells.index(index[k]) for k in keys]
         assert order == sorted(order)                                    # template order
-    for (template, item, column, raw, line, variant, label, unit, state, value) in res.cells:
+    for (template, item, column, raw, line, variant, label, unit, state, value, col) in res.cells:
         assert state in STATES and template == res.template
         assert 1 <= line <= max(len(lines), 1)
         if not html:

@@ -278,7 +278,8 @@ def _finish(al: Aligner, res: ReportResult, closed: bool) -> None:
             raw = val.text if val is not None else ""
             line = val.line if (val is not None and val.own) else rr.line
             spec = tmpl.cell_index[(row.code, VALUE_COLUMN)]
-            _emit(res, spec, raw, line, rr.label, unit.text.strip(BLANKS) if unit is not None else "", variant)
+            _emit(res, spec, raw, line, rr.label, unit.text.strip(BLANKS) if unit is not None else "", variant,
+                  val.col if val is not None else -1)
             continue
         cols = table.columns
         cells = list(rr.cells)
@@ -297,7 +298,7 @@ def _finish(al: Aligner, res: ReportResult, closed: bool) -> None:
                 c = by_col[ci]
                 spec = tmpl.cell_index[(f"{row.code}.{col.code}", VALUE_COLUMN)]
                 raw, line = (c.text, c.line if c.own else rr.line) if c is not None else ("", rr.line)
-                _emit(res, spec, raw, line, rr.label, "", variant)
+                _emit(res, spec, raw, line, rr.label, "", variant, c.col if c is not None else -1)
             continue
         if slot.row == 0 and not rr.label:          # 四: a row without a label; leading text is not a value
             while len(cells) > n and (m.kind(cells[0].text)[0] == TEXT or not clean(cells[0].text)):
@@ -315,15 +316,16 @@ def _finish(al: Aligner, res: ReportResult, closed: bool) -> None:
                 spec = tmpl.cell_index[(f"{row.code}.{col.code}", VALUE_COLUMN)]
             else:
                 spec = tmpl.cell_index[(row.code, col.code)]
+            html_col = -1
             if ci < len(cells):
                 c = cells[ci]
-                raw, line = c.text, (c.line if c.own else rr.line)
+                raw, line, html_col = c.text, (c.line if c.own else rr.line), c.col
             elif truncated and sid == last.slot.id:
                 break
             else:
                 raw, line = "", rr.line
             label = rr.label if rr.label else (labels[ci] if len(labels) == n else col.label)
-            _emit(res, spec, raw, line, label, "", variant)
+            _emit(res, spec, raw, line, label, "", variant, html_col)
     if truncated:
         nxt = next((s for s in expected if s > last.slot.id), None)
         missing = sum(1 for s in expected if s > last.slot.id)
@@ -351,10 +353,11 @@ def _read(raw: str, money: bool, signed: bool) -> tuple[str, str]:
     return hit
 
 
-def _emit(res: ReportResult, spec, raw: str, line: int, label: str, unit: str, variant: str) -> None:
+def _emit(res: ReportResult, spec, raw: str, line: int, label: str, unit: str, variant: str,
+          col: int = -1) -> None:
     state, value = _read(raw, spec.money, spec.signed)
     res.cells.append((spec.template, spec.item, spec.column, raw, line, variant, label.strip(BLANKS), unit,
-                      state, value))
+                      state, value, col + 1 if col >= 0 else ""))
 
 
 # ---------------------------------------------------------------- files
@@ -411,9 +414,9 @@ def to_extraction(results: list[ReportResult], errors: list[InputError] | None =
     cells, narr, issues, reports = [], [], [], []
     for r in results:
         head = (r.agency, r.year)
-        for (template, item, column, raw, line, variant, label, unit, state, value) in r.cells:
+        for (template, item, column, raw, line, variant, label, unit, state, value, col) in r.cells:
             cells.append((r.agency, r.year, template, item, column, raw, r.source_file, line, variant, "", "",
-                          label, unit, state, value))
+                          label, unit, state, value, col))
         for n in r.narrative:
             narr.append((*head, r.source_file, *n))
         for i in r.issues:
