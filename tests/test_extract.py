@@ -551,8 +551,8 @@ def test_html_cells_keep_their_row_line_and_grid_column():
     cells = extract_paths([FIX / "v2019_spans.html"]).cells
     row = cells[cells["item"] == "v2019.s3.new_received"]
     assert row[["column", "raw", "source_line", "source_col"]].values.tolist() == [
-        ["natural", "4", 23, 4], ["commercial", "", 23, 5], ["research", "1", 23, 6], ["social", "", 23, 7],
-        ["legal", "", 23, 8], ["other", "", 23, 9], ["total", "5", 23, 10]]
+        ["natural", "4", 23, 4], ["commercial", "\xa0", 23, 5], ["research", "1", 23, 6], ["social", "\xa0", 23, 7],
+        ["legal", "\xa0", 23, 8], ["other", "\xa0", 23, 9], ["total", "5", 23, 10]]   # &nbsp; cells
     review = cells[cells["item"] == "v2019.s4.review.pending"]
     assert review[["raw", "source_line", "source_col"]].values.tolist() == [["1", 37, 4]]
     text = extract_paths([FIX / "old_pipe_rows.txt"]).cells
