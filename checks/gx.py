@@ -4,8 +4,8 @@ The suites are generated from the rule catalogue (one JSON file per template in 
 written by ``gongkai expectations build``; a test fails when a committed file is stale). GX 1.x
 cannot run on DuckDB through SQLAlchemy, so DuckDB prepares the frame GX validates:
 :func:`checks.rules.evaluation_frame`, one row per (report × rule instance) with the evaluated
-left and right sides. Each rule becomes one expectation restricted to its rows
-(``row_condition``): GX itself compares ``lhs`` and ``rhs``:
+left and right sides. Each rule becomes one expectation restricted to its rows (a
+``row_condition`` on template and rule code): GX itself compares ``lhs`` and ``rhs``:
 
 ==================  ==========================================================================
 rule kind           expectation
@@ -41,8 +41,12 @@ DECIMALS = 3
 """Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
 
 
+def _condition(column: str, operator: str, parameter) -> dict:
+    return {"type": "comparison", "column": {"name": column}, "operator": operator, "parameter": parameter}
+
+
 def _expectation(rule, template: str) -> dict:
-    where = f'template=="{template}" and code=="{rule.code}"'
+    where = [_condition("template", "==", template), _condition("code", "==", rule.code)]
     if rule.kind == "sum-equals":
         kind, kwargs = "expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"}
     elif rule.kind == "at-most":
@@ -53,11 +57,11 @@ def _expectation(rule, template: str) -> dict:
             "column_A": "lhs", "column_B": "rhs", "or_equal": True}
     elif rule.kind == "implies-positive":
         kind, kwargs = "expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True}
-        where += " and lhs > 0"
+        where.append(_condition("lhs", ">", 0))
     else:
         raise ValueError(f"{rule.code}: no expectation for rule kind {rule.kind!r}")
     return {"type": kind,
-            "kwargs": {**kwargs, "row_condition": where, "condition_parser": "pandas"},
+            "kwargs": {**kwargs, "row_condition": {"type": "and", "conditions": where}},
             "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity}}
 
 
