@@ -24,7 +24,8 @@ install: $(STAMP)
 
 demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN)/gongkai run data/samples --db $(DEMO)/warehouse.duckdb --out $(DEMO)
+	@# exit 1 means the samples have findings (they do); only 3 (the tool failed) fails the demo
+	$(BIN)/gongkai run data/samples --db $(DEMO)/warehouse.duckdb --out $(DEMO) || [ $$? -lt 3 ]
 
 test: install
 	$(BIN)/python -m pytest

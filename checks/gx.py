@@ -142,7 +142,8 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
     if docs_dir is not None:
         ctx.add_data_docs_site(site_name="gongkai", site_config={
             "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(Path(docs_dir).resolve())},
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"}})
         actions.append(gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=["gongkai"]))
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(

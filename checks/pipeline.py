@@ -95,3 +95,55 @@ def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = N
     code = 1 if res.errors else (2 if fail_on == "warning" and res.warnings else 0)
     return CheckOutcome(res.run_id, res.reports, res.errors, res.warnings, res.counts.get("info", 0), res.waived,
                         code, lenient, fail_on, cfg.source, str(wpath) if wpath else None, res.seconds)
+
+
+def summary_step(db: str | Path, run_id: str) -> list[dict]:
+    """Per report of a check run: agency, year, template and its error/warning/info/waived counts."""
+    con = warehouse.connect(db, read_only=True)
+    try:
+        cur = con.execute("""
+            SELECT r.agency, r.year, r.template, coalesce(r.variant, '') AS variant,
+                   count(*) FILTER (WHERE f.severity = 'error' AND NOT f.waived) AS errors,
+                   count(*) FILTER (WHERE f.severity = 'warning' AND NOT f.waived) AS warnings,
+                   count(*) FILTER (WHERE f.severity = 'info' AND NOT f.waived) AS infos,
+                   count(*) FILTER (WHERE f.waived) AS waived,
+                   string_agg(DISTINCT f.code, ' ' ORDER BY f.code)
+                       FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived) AS codes
+            FROM current_reports r LEFT JOIN findings f ON f.report_id = r.report_id AND f.run_id = ?
+            GROUP BY ALL ORDER BY errors DESC, warnings DESC, r.agency, r.year""", [run_id])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def export_step(db: str | Path, run_id: str, out: str | Path) -> list[Path]:
+    """Write the findings of a run to ``out/findings.csv`` and ``out/findings.json``."""
+    from checks.rules.findings import FINDING_COLUMNS
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    con = warehouse.connect(db, read_only=True)
+    try:
+        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
+        frame = con.execute(f"""SELECT {cols} FROM findings WHERE run_id = ?
+                                ORDER BY agency, year, report_id, code, item, "column" """, [run_id]).df()
+    finally:
+        con.close()
+    csv_path, json_path = out / "findings.csv", out / "findings.json"
+    frame.to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
+    json_path.write_text(frame.to_json(orient="records", force_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return [csv_path, json_path]
+
+
+def gx_step(db: str | Path, out: str | Path) -> dict:
+    """Validate the warehouse with the GX suites and build GX Data Docs in ``out/gx-docs``."""
+    from checks import gx
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        res = gx.validate(con, docs_dir=Path(out) / "gx-docs")
+    finally:
+        con.close()
+    return {"success": res.success, "evaluated": res.evaluated, "expectations": res.expectations,
+            "failing": len(res.failures), "docs": str(res.docs_index)}
