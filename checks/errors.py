@@ -12,3 +12,21 @@ class UserError(Exception):
         super().__init__(message)
         if exit_code is not None:
             self.exit_code = exit_code
+
+
+def read_yaml(path, what: str, error: type[UserError] = UserError):
+    """The parsed YAML file at ``path``; ``error`` naming the file when it cannot be read or parsed.
+
+    ``what`` says what the file is for, e.g. ``"the waivers"``.
+    """
+    from pathlib import Path
+
+    import yaml
+
+    p = Path(path)
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise error(f"{p}: cannot read {what} ({e.strerror or e})") from None
+    except yaml.YAMLError as e:
+        raise error(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pandas as pd
-import yaml
 
 from checks import templates as T
-from checks.errors import UserError
+from checks.errors import UserError, read_yaml
 
 HERE = Path(__file__).parent
 CATALOGUE_PATH = HERE / "catalogue.yaml"
@@ -225,12 +224,7 @@ def parse_catalogue(data: dict, path: str = "<catalogue>") -> Catalogue:
 def load_catalogue(path: str | None = None) -> Catalogue:
     """The catalogue (default: checks/rules/catalogue.yaml), validated."""
     p = Path(path) if path else CATALOGUE_PATH
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise CatalogueError(f"{p}: cannot read the rule catalogue ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        raise CatalogueError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    data = read_yaml(p, "the rule catalogue", CatalogueError)
     return parse_catalogue(data, str(p))
 
 

@@ -33,9 +33,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-import yaml
 
-from checks.errors import UserError
+from checks.errors import UserError, read_yaml
 from checks.rules.catalogue import SEVERITIES, Catalogue, CatalogueError
 
 HERE = Path(__file__).parent
@@ -103,12 +102,7 @@ def load_config(path: str | Path | None = None, pyproject: str | Path | None = N
     """The configuration: ``path`` (YAML) if given, else ``[tool.gongkai]`` of ``pyproject`` (default ./pyproject.toml)."""
     if path is not None:
         p = Path(path)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ConfigError(f"{p}: cannot read the configuration ({e.strerror or e})") from None
-        except yaml.YAMLError as e:
-            raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+        data = read_yaml(p, "the configuration", ConfigError)
         return _config_from(data, str(p))
     p = Path(pyproject) if pyproject else Path.cwd() / "pyproject.toml"
     if not p.is_file():
@@ -147,12 +141,7 @@ class Waiver:
 def load_waivers(path: str | Path, catalogue: Catalogue) -> list[Waiver]:
     """Waivers from a YAML file (a list, or a mapping with ``waivers:``), validated."""
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the waivers ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    data = read_yaml(p, "the waivers", ConfigError)
     if data is None:
         return []
     if isinstance(data, dict):
