@@ -32,3 +32,12 @@ def test_run_with_an_unreadable_file_exits_3(tmp_path):
     res = CliRunner().invoke(app, ["run", str(bad), str(SAMPLES / "003_ac397f543ad98429.csv"), "--db",
                                    str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out"), "--no-gx"])
     assert res.exit_code == 3
+
+
+def test_run_json(tmp_path):
+    res = CliRunner().invoke(app, ["run", str(SAMPLES), "--db", str(tmp_path / "w.duckdb"), "--out",
+                                   str(tmp_path / "out"), "--no-gx", "--json"])
+    data = json.loads(res.stdout)
+    assert data["exit_code"] == res.exit_code == 1
+    assert data["check"]["errors"] == 5 and data["check"]["warnings"] == 9
+    assert [r["agency"] for r in data["reports"]][:2] == ["台州市经信委", "安康市工信局"]

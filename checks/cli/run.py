@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from checks import pipeline
-from checks.cli.common import DEFAULT_DB, DbOption, QuietOption, app, console, err_console
+from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app, console, err_console, print_json
 
 
 @app.command()
@@ -20,6 +20,7 @@ def run(
         "data/out"),
     gx: Annotated[bool, typer.Option("--gx/--no-gx", help="Also validate with the GX suites and build Data Docs.")]
     = True,
+    json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Run the main job: load files or directories, check every current report, write the results.
@@ -38,13 +39,18 @@ def run(
     for f in loaded.files:
         if f.status == "error":
             err_console.print(f"[bold red]✗[/] {f.message}", soft_wrap=True)
-        elif not quiet:
+        elif not quiet and not json_out:
             console.print(f"{'✓' if f.status == 'loaded' else '='} {f.file}: {f.message}", soft_wrap=True)
     checked = pipeline.check_step(db)
     written = pipeline.export_step(db, checked.run_id, out)
     status = pipeline.status_step(db, out)
     gx_result = pipeline.gx_step(db, out) if gx else None
-    if not quiet:
+    code = 3 if loaded.exit_code == 3 else checked.exit_code
+    if json_out:
+        print_json({"load": loaded.as_dict(), "check": checked.as_dict(), "gx": gx_result,
+                    "reports": pipeline.summary_step(db, checked.run_id),
+                    "files": [str(p) for p in written + [Path(out) / "status.json"]], "exit_code": code})
+    elif not quiet:
         table = Table("agency", "year", "template", "errors", "warnings", "info", "rules", title="Findings by report",
                       title_justify="left")
         for r in pipeline.summary_step(db, checked.run_id):
@@ -66,4 +72,4 @@ def run(
         if gx_result:
             console.print(f"  GX Data Docs   {gx_result['docs']}", soft_wrap=True)
         console.print(f"  details        gongkai check --db {db} --show-info", soft_wrap=True)
-    raise typer.Exit(3 if loaded.exit_code == 3 else checked.exit_code)
+    raise typer.Exit(code)
