@@ -51,8 +51,11 @@ def run(
                     "reports": pipeline.summary_step(db, checked.run_id),
                     "files": [str(p) for p in written + [Path(out) / "status.json"]], "exit_code": code})
     elif not quiet:
-        table = Table("agency", "year", "template", "errors", "warnings", "info", "rules", title="Findings by report",
-                      title_justify="left")
+        table = Table(title="Findings by report", title_justify="left")
+        table.add_column("agency", no_wrap=True)
+        for name in ("year", "template", "errors", "warnings", "info"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("rules")
         for r in pipeline.summary_step(db, checked.run_id):
             template = r["template"] + (f"/{r['variant']}" if r["variant"] else "")
             table.add_row(r["agency"], str(r["year"]), template,
