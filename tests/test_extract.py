@@ -557,3 +557,37 @@ def test_html_cells_keep_their_row_line_and_grid_column():
     assert review[["raw", "source_line", "source_col"]].values.tolist() == [["1", 37, 4]]
     text = extract_paths([FIX / "old_pipe_rows.txt"]).cells
     assert set(text["source_col"]) == {""}
+
+
+@pytest.mark.parametrize("form", ["text", "crlf-text", "bom-crlf-text", "bom-crlf-file"])
+def test_html_row_lines_with_tags_wrapped_over_lines_crlf_and_bom(form: str, tmp_path: Path):
+    """A cell's line is the line of its <tr> start tag, also when the tag is wrapped over lines (Word's
+    HTML export), with CRLF line ends and a BOM, in a file or in text the caller already decoded."""
+    page = (FIX / "v2019_spans.html").read_text(encoding="utf-8")
+    page = page.replace("<tr>", "<tr style='mso-yfti-irow:0;\n  height:20.0pt'>").replace(
+        "<td>", "<td width=20 valign=top\n style='border:solid windowtext 1.0pt'>")
+    lines = page.split("\n")
+    if form == "bom-crlf-file":
+        (tmp_path / "p.html").write_bytes(b"\xef\xbb\xbf" + page.replace("\n", "\r\n").encode("utf-8"))
+        cells = [(r.template, r.item, r.column, r.raw, r.source_line)
+                 for r in extract_paths([tmp_path]).cells.itertuples()]
+    else:
+        crlf = page.replace("\n", "\r\n")
+        cells = extract_text({"text": page, "crlf-text": crlf, "bom-crlf-text": "\ufeff" + crlf}[form], "p.html").cells
+    assert len(cells) == 77
+    for c in cells:
+        assert lines[c[4] - 1].startswith("<tr ")                     # the <tr line, not its ">" line
+    c = {(x[1], x[2]): x[4] for x in cells}
+    label = next(i for i, l in enumerate(lines) if "一、本年新收" in l) + 1
+    assert c[("v2019.s3.new_received", "total")] == label - 1          # its <tr ...> is wrapped: \n before ">"
+
+
+def test_html_lines_past_65535_and_inputs_the_parser_rejects():
+    from checks.extract import html as _html
+    page = "<p>一</p>\n" * 70000 + "<table>\n<tr\n a=1><td>x</td></tr>\n</table>\n<p>二</p>"
+    doc = _html.parse(page)
+    assert (doc.tables[0].line, doc.tables[0].row_lines, doc.tables[0].closed) == (70001, [70002], True)
+    assert doc.texts[-1] == (70005, "二") and doc.texts[69999] == (70000, "一")
+    for text in ["", " \n ", "\x00", "<!-- only a comment -->", "<table>" * 1500, "<td>\r<tr>\x00</td>", "\ud800<p>"]:
+        res = extract_text(text, "x.html", html=True)
+        assert not res.cells
