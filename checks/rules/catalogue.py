@@ -352,17 +352,14 @@ class Geometry:
             return f"{table.section} {table.title}".strip()
         return table.section or table.title
 
-    def cells(self) -> list[tuple[Cell, T.Row, T.Column | None]]:
+    def cells(self) -> list[tuple[Cell, T.Row, T.Column | None, T.CellSpec]]:
+        """Every cell of this variant (``Template.cells_for``), with its row, column and template spec."""
         out = []
-        for table in self.tpl.tables:
-            for row in table.rows:
-                if row.code in self.drop:
-                    continue
-                if table.layout == "list":
-                    out.append((self.cell(row.code), row, None))
-                else:
-                    for col in table.columns:
-                        out.append((self.cell(row.code, col.code), row, col))
+        for spec in self.tpl.cells_for(self.variant or None):
+            table = self.tables[spec.table]
+            row = table.rows[spec.row_index]
+            col = None if table.layout == "list" else table.columns[spec.col_index]
+            out.append((self.cell(row.code, col.code if col else None), row, col, spec))
         return out
 
 
@@ -591,7 +588,7 @@ def domain_text(money: bool, signed: bool) -> tuple[str, str]:
     return "非负整数", "a non-negative integer"
 
 
-def cell_targets(rule: Rule, tpl: T.Template, variant: str) -> list[tuple[Cell, T.Row, T.Column | None]]:
+def cell_targets(rule: Rule, tpl: T.Template, variant: str) -> list[tuple[Cell, T.Row, T.Column | None, T.CellSpec]]:
     """The cells a per-cell rule looks at in one template/variant."""
     if tpl.id not in rule.templates:
         return []
@@ -626,9 +623,8 @@ def spec_frame() -> pd.DataFrame:
     for tpl in T.all_templates():
         for v in variants_of(tpl.id):
             g = geometry(tpl.id, v)
-            for cell, row, col in g.cells():
-                money = bool(row.money or (col.money if col else False))
-                signed = bool(col.signed if col else False)
+            for cell, row, col, spec in g.cells():
+                money, signed = spec.money, spec.signed
                 dz, de = domain_text(money, signed)
                 rows.append({"template": tpl.id, "variant": v, "item": cell.item, "column": cell.column,
                              "row_code": cell.row, "tbl": cell.tbl, "section": cell.section,

@@ -384,7 +384,7 @@ FROM res x JOIN reps r USING (report_id)"""
                         targets = [x for x in g.cells() if (tid, v, x[0].item, x[0].column) in in_cmp]
                     else:
                         targets = C.cell_targets(r, T.load(tid), v)
-                    for cell, row, col in targets:
+                    for cell, row, col, _spec in targets:
                         s = specs[(tid, v, cell.item, cell.column)]
                         zh = C._fill_static(r.message["zh"], {"label": cell.label, "domain": s["domain"]})
                         en = C._fill_static(r.message["en"], {"label": cell.code, "domain": s["domain_en"]})
