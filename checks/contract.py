@@ -32,10 +32,10 @@ MAX_YEAR = dt.date.today().year + 1
 
 @functools.cache
 def cell_specs() -> pd.DataFrame:
-    """One row per (template, item, column) of every template, with its unit and flags."""
-    rows = [(c.template, c.item, c.column, c.unit, c.money, c.signed, c.heading)
-            for t in templates.all_templates() for c in t.cells]
-    return pd.DataFrame(rows, columns=["template", "item", "column", "unit", "money", "signed", "heading"])
+    """One row per (template, item, column) of every template's national form, with its unit and flags."""
+    f = templates.spec_frame()
+    return f.loc[f["variant"] == "", ["template", "item", "column", "unit", "money", "signed", "heading"]] \
+        .reset_index(drop=True)
 
 
 @functools.cache

@@ -536,10 +536,10 @@ def load_direct(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str =
     frame["variant"] = frame["variant"].fillna("").astype(str)
     if "label" not in frame:
         frame["label"] = ""
-    spec = {}
-    for tpl in T.all_templates():
-        for c in tpl.cells:
-            spec[(tpl.id, c.item, c.column)] = (c.money, c.signed, c.unit)
+    sf = T.spec_frame()
+    sf = sf[sf["variant"] == ""]
+    spec = {(t, i, c): (m, s, u) for t, i, c, m, s, u in
+            zip(sf["template"], sf["item"], sf["column"], sf["money"], sf["signed"], sf["unit"])}
     base = con.execute("SELECT coalesce(max(report_id), 0), (SELECT coalesce(max(submission_id), 0) "
                        "FROM submissions) FROM reports").fetchall()[0]
     sub_id = int(base[1]) + 1

@@ -268,12 +268,12 @@ def test_quarantine_and_extraction_issues_are_surfaced():
     con.execute("INSERT INTO quarantine VALUES (1, 'x.csv', 7, '某局', '2018', 'old', 'old.s6.complaints', 'value', "
                 "'3', '{}', 'year out of range')")
     rid = con.execute("SELECT report_id FROM reports").fetchall()[0][0]
-    con.execute("INSERT INTO extraction_issues VALUES (?, 1, 'table-not-found', 'error', '未找到第四部分表格', "
+    con.execute("INSERT INTO extraction_issues VALUES (?, 1, 'X-01', 'error', '未找到第四部分表格', "
                 "'r.txt', 12, NULL)", [rid])
     df = run(con)
     assert {(r.code, r.severity, r.agency, r.message) for r in df.itertuples()} == {
         ("Q-01", "warning", "某局", "加载时被隔离的行（x.csv 第 7 行）：year out of range"),
-        ("X-01", "error", "测试局", "提取问题 table-not-found：未找到第四部分表格"),
+        ("Q-02", "error", "测试局", "提取问题 X-01：未找到第四部分表格"),   # one code per meaning: is a parameter
     }
 
 

@@ -256,10 +256,6 @@ def _row_display(row: T.Row, label: str) -> str:
     return label
 
 
-def _col_display(col: T.Column) -> str:
-    return col.label
-
-
 def _section_of(tpl: T.Template, table: T.Table, row_code: str) -> str:
     if table.layout == "list":
         parts = row_code.split(".")
@@ -289,28 +285,24 @@ class Geometry:
         table = self.row_table[row_code]
         row = self.rows[row_code]
         rl = _row_display(row, self.row_label[row_code])
-        if table.layout == "list":
-            if col_code not in (None, T.VALUE):
-                raise KeyError(f"{row_code}@{col_code}: list tables have one value per row")
-            return Cell(row_code, T.VALUE, row_code, T.VALUE, f"{self.tpl.id}.{table.id}",
-                        _section_of(self.tpl, table, row_code), rl, "", rl, self.short(row_code))
-        col = next((c for c in table.columns if c.code == col_code), None)
+        tbl, section = f"{self.tpl.id}.{table.id}", _section_of(self.tpl, table, row_code)
+        col = None
+        if table.layout != "list" and col_code is not None:
+            col = next((c for c in table.columns if c.code == col_code), None)
+            if col is None:
+                raise KeyError(f"{row_code}@{col_code}: table {table.id} has no column {col_code!r}")
+        item, column = T.cell_key(table.layout, row_code, col_code)
+        code = self.short(T.cell_code(item, column))
         if col is None:
-            raise KeyError(f"{row_code}@{col_code}: table {table.id} has no column {col_code!r}")
-        cl = _col_display(col)
+            return Cell(item, column, row_code, T.VALUE, tbl, section, rl, "", rl, code)
         group = col.group.split("/")[-1] if col.group else ""
         if table.layout == "grid":
-            item, column = f"{row_code}.{col.code}", T.VALUE
             head = table.title if table.id.startswith("s2.") else ""
-            full = " ".join(p for p in (head, rl, group, cl) if p)
-            code = self.short(item)
+            full = " ".join(p for p in (head, rl, group, col.label) if p)
+            col_label = f"{group}{col.label}"
         else:
-            item, column = row_code, col.code
-            full = f"{rl} / {cl}"
-            code = f"{self.short(row_code)}@{col.code}"
-        return Cell(item, column, row_code, col.code, f"{self.tpl.id}.{table.id}",
-                    _section_of(self.tpl, table, row_code), rl, f"{group}{cl}" if group and table.layout == "grid" else cl,
-                    full, code)
+            full, col_label = f"{rl} / {col.label}", col.label
+        return Cell(item, column, row_code, col.code, tbl, section, rl, col_label, full, code)
 
     def match_rows(self, ref: str, table: T.Table | None = None) -> list[str]:
         """Row codes a (relative, possibly globbed) row ref names, in template order (headings excluded for globs)."""
@@ -618,22 +610,22 @@ def cell_targets(rule: Rule, tpl: T.Template, variant: str) -> list[tuple[Cell, 
 
 @functools.cache
 def spec_frame() -> pd.DataFrame:
-    """(Cached: do not modify.) Every cell of every template and variant with its table, section, flags and labels."""
+    """(Cached: do not modify.) :func:`checks.templates.spec_frame` with what the rules add to each cell:
+    its qualified table and section, and the labels and value domain messages name it by."""
+    base = T.spec_frame()
     rows = []
-    for tpl in T.all_templates():
-        for v in variants_of(tpl.id):
-            g = geometry(tpl.id, v)
-            for cell, row, col, spec in g.cells():
-                money, signed = spec.money, spec.signed
-                dz, de = domain_text(money, signed)
-                rows.append({"template": tpl.id, "variant": v, "item": cell.item, "column": cell.column,
-                             "row_code": cell.row, "tbl": cell.tbl, "section": cell.section,
-                             "heading": bool(row.heading), "money": money, "signed": signed,
-                             "label": cell.label, "label_en": cell.code, "domain": dz, "domain_en": de,
-                             "row_label": g.row_label[cell.row] or cell.label,
-                             "section_label": g.section_label(cell.section),
-                             "tbl_label": g.table_label(g.row_table[cell.row])})
-    return pd.DataFrame(rows)
+    for t, v, row_code, col_code, money, signed in zip(base["template"], base["variant"], base["row_code"],
+                                                         base["col_code"], base["money"], base["signed"]):
+        g = geometry(t, v)
+        cell = g.cell(row_code, col_code or None)
+        dz, de = domain_text(money, signed)
+        rows.append({"tbl": cell.tbl, "section": cell.section, "label": cell.label, "label_en": cell.code,
+                     "domain": dz, "domain_en": de, "row_label": g.row_label[row_code] or cell.label,
+                     "section_label": g.section_label(cell.section),
+                     "tbl_label": g.table_label(g.row_table[row_code])})
+    extra = pd.DataFrame(rows, index=base.index)
+    return pd.concat([base[["template", "variant", "item", "column", "row_code", "heading", "money", "signed"]],
+                      extra], axis=1)
 
 
 @functools.cache

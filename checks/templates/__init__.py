@@ -34,6 +34,51 @@ VALUE = "value"
 """Column code of tables that have one value per row (and of grid cells)."""
 
 
+LAYOUTS = ("list", "grid", "matrix")
+
+
+def cell_key(layout: str, row_code: str, col_code: str | None = None) -> tuple[str, str]:
+    """The (item, column) codes of the cell at a row and column of a table with this layout.
+
+    The one place that says how cell codes are formed (domain.md §2–§4):
+
+    >>> cell_key("list", "old.s1.proactive.total")
+    ('old.s1.proactive.total', 'value')
+    >>> cell_key("grid", "v2019.s4.review", "upheld")
+    ('v2019.s4.review.upheld', 'value')
+    >>> cell_key("matrix", "v2021.s3.result.withheld.state_secret", "natural")
+    ('v2021.s3.result.withheld.state_secret', 'natural')
+
+    Raises ``KeyError`` for a list table given a column or a grid/matrix table given none.
+    """
+    if layout == "list":
+        if col_code not in (None, VALUE):
+            raise KeyError(f"{row_code}@{col_code}: list tables have one value per row")
+        return row_code, VALUE
+    if layout not in LAYOUTS:
+        raise KeyError(f"unknown table layout {layout!r} (known: {', '.join(LAYOUTS)})")
+    if not col_code:
+        raise KeyError(f"{row_code}: a {layout} row needs a column")
+    return (f"{row_code}.{col_code}", VALUE) if layout == "grid" else (row_code, col_code)
+
+
+def cell_code(item: str, column: str | None = VALUE) -> str:
+    """The written code of a cell: ``item`` for column ``value`` (or none), else ``item@column``."""
+    return item if column in (None, "", VALUE) else f"{item}@{column}"
+
+
+def parse_code(code: str) -> tuple[str, str]:
+    """``item@column`` or ``item`` → (item, column); the inverse of :func:`cell_code`.
+
+    >>> parse_code("v2021.s3.result.withheld.state_secret@natural")
+    ('v2021.s3.result.withheld.state_secret', 'natural')
+    >>> parse_code("old.s1.proactive.total")
+    ('old.s1.proactive.total', 'value')
+    """
+    item, _, column = str(code).partition("@")
+    return item, column or VALUE
+
+
 @dataclass(frozen=True)
 class Column:
     code: str
@@ -96,11 +141,13 @@ class CellSpec:
     money: bool
     signed: bool
     heading: bool
+    row_code: str = ""
+    col_code: str = ""     # '' in list tables
 
     @property
     def code(self) -> str:
         """The full public code, ``item`` or ``item@column``."""
-        return self.item if self.column == VALUE else f"{self.item}@{self.column}"
+        return cell_code(self.item, self.column)
 
     @property
     def label(self) -> str:
@@ -134,14 +181,13 @@ class Template:
         for table in self.tables:
             for ri, row in enumerate(table.rows):
                 if table.layout == "list":
-                    out.append(CellSpec(row.code, VALUE, self.id, table.id, ri, 0, row.label, "",
-                                        row.unit, row.money, False, row.heading))
+                    out.append(CellSpec(*cell_key(table.layout, row.code), self.id, table.id, ri, 0, row.label, "",
+                                        row.unit, row.money, False, row.heading, row.code))
                     continue
                 for ci, col in enumerate(table.columns):
-                    item = f"{row.code}.{col.code}" if table.layout == "grid" else row.code
-                    column = VALUE if table.layout == "grid" else col.code
-                    out.append(CellSpec(item, column, self.id, table.id, ri, ci, row.label, col.label,
-                                        col.unit or row.unit, col.money or row.money, col.signed, row.heading))
+                    out.append(CellSpec(*cell_key(table.layout, row.code, col.code), self.id, table.id, ri, ci,
+                                        row.label, col.label, col.unit or row.unit, col.money or row.money,
+                                        col.signed, row.heading, row.code, col.code))
         return tuple(out)
 
     @functools.cached_property
@@ -215,7 +261,36 @@ def load(template_id: str) -> Template:
 
 
 def all_templates() -> list[Template]:
+    """The three national templates, in :data:`TEMPLATE_IDS` order."""
     return [load(t) for t in TEMPLATE_IDS]
+
+
+SPEC_COLUMNS = ("template", "variant", "item", "column", "code", "table", "layout", "row_code", "col_code",
+                "row_index", "col_index", "row_label", "col_label", "unit", "money", "signed", "heading")
+"""Columns of :func:`spec_frame`."""
+
+
+@functools.cache
+def spec_frame():
+    """(Cached: do not modify.) The per-cell spec frame: one row per cell of every template and local variant.
+
+    ``variant`` is ``''`` for the national form; a variant's rows are its template's minus the rows
+    it drops, with its relabels in ``row_label``. Columns: :data:`SPEC_COLUMNS`. This is the one
+    table of "which cells exist and what they hold" that the load contract, the rules, the
+    extractor and the generator share.
+    """
+    import pandas as pd
+
+    rows = []
+    for tpl in all_templates():
+        for variant in ("", *tpl.variants):
+            relabel = tpl.variant(variant).labels if variant else {}
+            layouts = {t.id: t.layout for t in tpl.tables}
+            for c in tpl.cells_for(variant or None):
+                rows.append((tpl.id, variant, c.item, c.column, c.code, c.table, layouts[c.table], c.row_code,
+                             c.col_code, c.row_index, c.col_index, relabel.get(c.row_code, c.row_label),
+                             c.col_label, c.unit, c.money, c.signed, c.heading))
+    return pd.DataFrame(rows, columns=list(SPEC_COLUMNS))
 
 
 _NUMBERING = re.compile(
