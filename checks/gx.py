@@ -4,8 +4,9 @@ The suites are generated from the rule catalogue (one JSON file per template in 
 written by ``gongkai expectations build``; a test fails when a committed file is stale). GX 1.x
 cannot run on DuckDB through SQLAlchemy, so DuckDB prepares the frame GX validates:
 :func:`checks.rules.evaluation_frame`, one row per (report × rule instance) with the evaluated
-left and right sides. Each rule becomes one expectation restricted to its rows (a
-``row_condition`` on template and rule code): GX itself compares ``lhs`` and ``rhs``:
+left and right sides. Each rule becomes the expectation its kind gives (:mod:`checks.rules.kinds`),
+restricted to its rows (a ``row_condition`` on template and rule code): GX itself compares ``lhs``
+and ``rhs``:
 
 ==================  ==========================================================================
 rule kind           expectation
@@ -33,7 +34,7 @@ import pandas as pd
 
 from checks import templates
 from checks.rules import evaluation_frame, load_catalogue
-from checks.rules.catalogue import Catalogue
+from checks.rules.catalogue import Catalogue, kind_of
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 INDEX_COLUMNS = ["agency", "year", "template", "code", "item", "column", "instance_id"]
@@ -41,35 +42,12 @@ DECIMALS = 3
 """Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
 
 
-def _condition(column: str, operator: str, parameter) -> dict:
-    return {"type": "comparison", "column": {"name": column}, "operator": operator, "parameter": parameter}
-
-
-def _expectation(rule, template: str) -> dict:
-    where = [_condition("template", "==", template), _condition("code", "==", rule.code)]
-    if rule.kind == "sum-equals":
-        kind, kwargs = "expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"}
-    elif rule.kind == "at-most":
-        kind, kwargs = "expect_column_pair_values_a_to_be_greater_than_b", {
-            "column_A": "rhs", "column_B": "lhs", "or_equal": True}
-    elif rule.kind == "at-least":
-        kind, kwargs = "expect_column_pair_values_a_to_be_greater_than_b", {
-            "column_A": "lhs", "column_B": "rhs", "or_equal": True}
-    elif rule.kind == "implies-positive":
-        kind, kwargs = "expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True}
-        where.append(_condition("lhs", ">", 0))
-    else:
-        raise ValueError(f"{rule.code}: no expectation for rule kind {rule.kind!r}")
-    return {"type": kind,
-            "kwargs": {**kwargs, "row_condition": {"type": "and", "conditions": where}},
-            "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity}}
-
-
 def suite_dict(catalogue: Catalogue, template: str) -> dict:
-    """The GX suite of one template: one expectation per comparison rule that applies to it."""
-    rules = [r for r in catalogue.enabled("comparison") if template in r.templates]
+    """The GX suite of one template: each enabled rule's expectations (from its kind) that apply to it."""
+    expectations = [e for r in catalogue.enabled() if template in r.templates
+                    for e in kind_of(r).gx_expectations(r, template)]
     return {"name": f"gongkai-{template}",
-            "expectations": [_expectation(r, template) for r in rules],
+            "expectations": expectations,
             "meta": {"generated_by": "gongkai expectations build",
                      "source": "checks/rules/catalogue.yaml",
                      "template": template,

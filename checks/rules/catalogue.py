@@ -25,39 +25,12 @@ import pandas as pd
 
 from checks import templates as T
 from checks.errors import UserError, read_yaml
+from checks.rules import messages as M
 
 HERE = Path(__file__).parent
 CATALOGUE_PATH = HERE / "catalogue.yaml"
 
 SEVERITIES = ("error", "warning", "info")
-COMPARISON = ("sum-equals", "at-most", "at-least", "implies-positive")
-CELL = ("value-domain", "not-text", "heading-has-value", "money-unit", "blank-cell")
-STRUCTURE = ("parent-filled", "required-section", "required-row", "blank-table", "blank-report")
-SURFACED = ("quarantined-row", "extraction-issue", "waiver-expired")
-KINDS = COMPARISON + CELL + STRUCTURE + SURFACED
-
-# (zh/en operator when the comparison holds, when it fails)
-OPS = {
-    "sum-equals": ("=", "≠"),
-    "at-most": ("≤", ">"),
-    "at-least": ("≥", "<"),
-    "implies-positive": ("，", "，但"),
-}
-OPS_EN = {"implies-positive": (", and ", ", but ")}
-
-_STATIC = {"lhs", "rhs", "where", "label", "domain"}
-_ALLOWED = {
-    **{k: {"lhs", "rhs", "where", "op", "lhs_values", "rhs_values"} for k in COMPARISON},
-    **{k: {"label", "domain", "value", "raw", "state"} for k in CELL},
-    "parent-filled": {"label", "state", "child_values"},
-    "required-section": {"label"},
-    "required-row": {"label", "item", "column", "raw_label", "raw"},
-    "blank-table": {"label"},
-    "blank-report": set(),
-    "quarantined-row": {"file", "line", "reason"},
-    "extraction-issue": {"issue", "text"},
-    "waiver-expired": {"expires", "code", "agency", "year", "reason"},
-}
 _KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _CODE = re.compile(r"^[A-Z]-\d{2}[a-z]?$")
 DEFAULT_TOLERANCE = 0.001
@@ -84,11 +57,8 @@ class Rule:
 
     @property
     def family(self) -> str:
-        for fam, kinds in (("comparison", COMPARISON), ("cell", CELL), ("structure", STRUCTURE),
-                           ("surfaced", SURFACED)):
-            if self.kind in kinds:
-                return fam
-        raise AssertionError(self.kind)
+        """comparison | cell | structure | surfaced: the family of its kind."""
+        return kind_of(self).family
 
     @property
     def tolerance(self) -> float:
@@ -154,10 +124,24 @@ def _placeholders(text: str) -> set[str]:
         raise CatalogueError(f"bad message template {text!r}: {e}") from None
 
 
+def kind_of(rule: Rule):
+    """The registered kind class of a rule (:mod:`checks.rules.kinds`)."""
+    from checks.rules.kinds import kind
+    return kind(rule.kind)
+
+
+def kinds() -> tuple[str, ...]:
+    """Every registered rule kind name."""
+    from checks.rules.kinds import names
+    return names()
+
+
 def _messages(code: str, kind: str, message: Any) -> dict:
+    from checks.rules.kinds import kind as kind_class
+
     if not isinstance(message, dict) or set(message) != {"zh", "en"}:
         raise CatalogueError(f"rule {code}: message must have exactly the keys zh and en")
-    allowed = _ALLOWED[kind]
+    allowed = kind_class(kind).placeholders
     for lang, m in message.items():
         texts = list(m.values()) if isinstance(m, dict) else [m]
         for t in texts:
@@ -180,8 +164,8 @@ def _parse_rule(d: dict) -> Rule:
     if not _KEBAB.match(name):
         raise CatalogueError(f"rule {code}: name {name!r} is not kebab-case")
     kind = d.get("kind")
-    if kind not in KINDS:
-        raise CatalogueError(f"rule {code}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind not in kinds():
+        raise CatalogueError(f"rule {code}: unknown kind {kind!r} (known: {', '.join(kinds())})")
     templates = tuple(d.get("templates") or ())
     if not templates or any(t not in T.TEMPLATE_IDS for t in templates):
         raise CatalogueError(f"rule {code}: templates must be a non-empty list of {', '.join(T.TEMPLATE_IDS)}")
@@ -210,13 +194,7 @@ def parse_catalogue(data: dict, path: str = "<catalogue>") -> Catalogue:
             seen.add(key)
     cat = Catalogue(rules, path)
     for r in cat.rules:  # resolves every reference against the templates: fails early, naming the rule
-        if r.family == "comparison":
-            for tid in r.templates:
-                if not expand_rule(r, T.load(tid), ""):
-                    raise CatalogueError(f"rule {r.code}: expands to no instance for template {tid}")
-        elif r.family == "cell":
-            for tid in r.templates:
-                cell_targets(r, T.load(tid), "")
+        kind_of(r).validate(r)
     return cat
 
 
@@ -430,7 +408,8 @@ def _labels(g: Geometry, cells: list[Cell], per: str | None) -> tuple[list[str],
                                                                          and table.layout == "matrix"):
         col = next(iter(cols))
         cl = next(c.col_label for c in cells)
-        return ([c.row_label for c in cells], [g.short(c.row) for c in cells], f"（{cl}列）", f" (column {col})")
+        return ([c.row_label for c in cells], [g.short(c.row) for c in cells], M.word("zh", "where_column", label=cl),
+                M.word("en", "where_column", label=col))
     if table.layout != "list" and len(rows) == 1:
         row = next(iter(rows))
         rl = g.row_label[row]
@@ -439,25 +418,15 @@ def _labels(g: Geometry, cells: list[Cell], per: str | None) -> tuple[list[str],
             groups = {col_objs[c.col].group for c in cells}
             where = rl or "/".join(p for p in groups if p)
             labels = [col_objs[c.col].label for c in cells]
-            where_zh = f"（{where}）" if where else ""
-            return labels, [c.col for c in cells], where_zh, f" (row {g.short(row)})"
-        return ([c.col_label for c in cells], [c.col for c in cells], f"（{_row_display(g.rows[row], rl)}）",
-                f" (row {g.short(row)})")
+            where_zh = M.word("zh", "where_row", label=where) if where else ""
+            return labels, [c.col for c in cells], where_zh, M.word("en", "where_row", label=g.short(row))
+        return ([c.col_label for c in cells], [c.col for c in cells],
+                M.word("zh", "where_row", label=_row_display(g.rows[row], rl)), M.word("en", "where_row", label=g.short(row)))
     return [c.label for c in cells], [c.code for c in cells], "", ""
 
 
 def _join(labels: list[str], lang: str) -> str:
-    if len(labels) <= LONG_SUM:
-        return " + ".join(labels)
-    if lang == "zh":
-        return f"{labels[0]} + … + {labels[-1]}（共 {len(labels)} 项）"
-    return f"{labels[0]} + … + {labels[-1]} ({len(labels)} terms)"
-
-
-def _fill_static(text: str, values: dict[str, str]) -> str:
-    for k, v in values.items():
-        text = text.replace("{" + k + "}", v)
-    return text
+    return M.join_terms(labels, lang, LONG_SUM)
 
 
 def expand_rule(rule: Rule, tpl: T.Template, variant: str) -> list[Instance]:
@@ -544,7 +513,7 @@ def expand_rule(rule: Rule, tpl: T.Template, variant: str) -> list[Instance]:
             tuple(Term("rhs", i, c, 1.0, c == anchor and c not in lhs, lab_zh[n + i], lab_en[n + i])
                   for i, c in enumerate(rhs))
         out.append(Instance(rule.code, tpl.id, variant, anchor, terms, where_zh, where_en,
-                            _fill_static(rule.message["zh"], static_zh), _fill_static(rule.message["en"], static_en)))
+                            M.fill(rule.message["zh"], static_zh), M.fill(rule.message["en"], static_en)))
     return out
 
 

@@ -35,13 +35,10 @@ import duckdb
 import pandas as pd
 
 from checks.errors import UserError, read_yaml
-from checks.rules.catalogue import SEVERITIES, Catalogue, CatalogueError
+from checks.rules.catalogue import SEVERITIES, Catalogue, CatalogueError, kind_of
+from checks.tables import CHECK_RUNS, FINDING_ORDER, FINDINGS
 
-HERE = Path(__file__).parent
-DDL_PATH = HERE / "findings.sql"
-FINDING_COLUMNS = ("run_id", "code", "name", "severity", "agency", "year", "template", "item", "column",
-                   "expected", "actual", "delta", "message", "message_en", "source_file", "source_line",
-                   "report_id", "exact", "lenient", "waived", "waiver_reason")
+FINDING_COLUMNS = FINDINGS.names
 CONFIG_KEYS = {"severity", "disabled", "waivers", "fail_on", "lenient"}
 
 
@@ -50,8 +47,8 @@ class ConfigError(UserError):
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``findings`` and ``check_runs`` if they do not exist."""
-    con.execute(DDL_PATH.read_text(encoding="utf-8"))
+    """Create ``findings`` and ``check_runs`` (:mod:`checks.tables`) if they do not exist."""
+    con.execute(FINDINGS.ddl() + "\n" + CHECK_RUNS.ddl())
 
 
 # ------------------------------------------------------------------------------------ config
@@ -202,43 +199,16 @@ def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Wai
     rule = next((r for r in catalogue.rules if r.kind == "waiver-expired"), None)
     if not expired or rule is None or not rule.enabled:
         return
-    rows = []
-    for w in expired:
-        vals = {"expires": w.expires.isoformat(), "code": w.code, "agency": w.agency, "year": str(w.year),
-                "reason": w.reason}
-        zh, en = rule.message["zh"], rule.message["en"]
-        for k, v in vals.items():
-            zh, en = zh.replace("{" + k + "}", v), en.replace("{" + k + "}", v)
-        rows.append({"run_id": run_id, "code": rule.code, "name": rule.name, "severity": rule.severity,
-                     "agency": w.agency, "year": w.year, "template": None, "item": w.item, "column": w.column,
-                     "expected": None, "actual": None, "delta": None, "message": zh, "message_en": en,
-                     "source_file": None, "source_line": None, "report_id": None, "exact": True,
-                     "lenient": False, "waived": False, "waiver_reason": None})
-    insert_frame(con, pd.DataFrame(rows, columns=list(FINDING_COLUMNS)))
-
-
-def insert_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
-    con.register("gk_findings_df", frame)
-    try:
-        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-        casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in zip(FINDING_COLUMNS, _TYPES))
-        con.execute(f"INSERT INTO findings ({cols}) SELECT {casts} FROM gk_findings_df")
-    finally:
-        con.unregister("gk_findings_df")
-
-
-_TYPES = ("VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "VARCHAR", "VARCHAR", "VARCHAR",
-          "DOUBLE", "DOUBLE", "DOUBLE", "VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "BIGINT", "BOOLEAN",
-          "BOOLEAN", "BOOLEAN", "VARCHAR")
+    kind = kind_of(rule)
+    FINDINGS.insert_frame(con, pd.DataFrame([kind.finding(rule, run_id, w) for w in expired]))
 
 
 def run_findings(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> pd.DataFrame:
-    """The findings of one run (default: the latest), as a frame."""
+    """The findings of one run (default: the latest), as a frame with :data:`checks.tables.FINDINGS` columns."""
     if run_id is None:
         rows = con.execute("SELECT run_id FROM check_runs ORDER BY started_at DESC LIMIT 1").fetchall()
         if not rows:
             return pd.DataFrame(columns=list(FINDING_COLUMNS))
         run_id = rows[0][0]
-    cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-    return con.execute(f"SELECT {cols} FROM findings WHERE run_id = ? "
-                       "ORDER BY agency, year, report_id, code, item, \"column\"", [run_id]).df()
+    return con.execute(f"SELECT {FINDINGS.column_list()} FROM findings WHERE run_id = ? ORDER BY {FINDING_ORDER}",
+                       [run_id]).df()

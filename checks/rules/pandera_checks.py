@@ -6,7 +6,9 @@ number belongs (L-06), a count that is not a non-negative integer (N-07, O-17), 
 left entirely blank (B-02, B-03) — are natural as checks over one frame with one row per
 (report × template cell): :func:`structure_frame` builds it with DuckDB (every expected cell of
 every current report, present or not, plus the cells the template does not have), and
-:func:`build_schema` turns each such catalogue rule into a ``pa.Check`` named by its code.
+:func:`build_schema` turns each such catalogue rule into a ``pa.Check`` named by its code. The
+comparison rules are checks on the evaluation frame (:func:`build_evaluation_schema`). Each check
+comes from the rule's kind (:mod:`checks.rules.kinds`): nothing here knows a kind by name.
 
 :func:`pandera_findings` validates the frame and folds the failing rows into findings the way the
 SQL backend reports them (a wholly missing row is one finding, a missing section one finding, a
@@ -19,17 +21,16 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
+from checks.cells import STATES
 from checks.rules import catalogue as C
 from checks.rules.catalogue import Catalogue, Rule
-from checks.rules.sql import Builder, _spec_lookup, values_cte
+from checks.rules.sql import Builder, spec_lookup, values_cte
 
-PANDERA_KINDS = ("required-section", "required-row", "heading-has-value", "not-text", "value-domain",
-                 "blank-table", "blank-report")
 
 def structure_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per (current report × cell of its template and variant) and per cell the template lacks."""
     flags = values_cte("flags", [("sid", "INTEGER"), ("money", "BOOLEAN"), ("signed", "BOOLEAN")],
-                       [(int(r["sid"]), bool(r["money"]), bool(r["signed"])) for r in _spec_lookup().values()])
+                       [(int(r["sid"]), bool(r["money"]), bool(r["signed"])) for r in spec_lookup().values()])
     ctes = Builder(C.load_catalogue()).prelude({"status"}) + [flags]
     sql = "WITH\n" + ",\n".join(ctes) + """,
 parts AS (SELECT DISTINCT report_id, tbl, section, sec_present > 0 AS section_present,
@@ -60,58 +61,38 @@ ORDER BY k.report_id, k.item, k."column\""""
 
 # ------------------------------------------------------------------------------------ checks
 
-def _applies(df: pd.DataFrame, rule: Rule) -> pd.Series:
-    return df["template"].isin(rule.templates)
-
-
-def _check_fn(rule: Rule):
-    """The row-wise predicate (True = passes) of one structural rule."""
-    kind = rule.kind
-
-    def fn(df: pd.DataFrame) -> pd.Series:
-        present = df["state"].notna()
-        state = df["state"].fillna("")
-        if kind == "required-section":
-            ok = ~df["known"] | df["heading"] | df["section_present"]
-        elif kind == "required-row":
-            ok = df["known"] & (present | df["heading"] | ~df["section_present"])
-        elif kind == "heading-has-value":
-            digits = df["raw"].fillna("").str.contains(r"[0-9０-９]", regex=True)
-            bad = state.isin(["NUMERIC", "ZERO"]) | (state.eq("TEXT") & digits)
-            ok = ~(df["heading"] & bad)
-        elif kind == "not-text":
-            ok = ~(df["known"] & ~df["heading"] & state.eq("TEXT"))
-        elif kind == "value-domain":
-            v = df["value"]
-            bad = v.notna() & (((v < 0) & ~df["signed"]) | (~df["money"] & (v != v.round())))
-            ok = ~(df["known"] & ~df["heading"] & bad)
-        elif kind == "blank-table":
-            ok = ~(df["known"] & df["tbl_blank"] & ~df["report_blank"])
-        elif kind == "blank-report":
-            ok = ~df["report_blank"]
-        else:  # pragma: no cover - PANDERA_KINDS is closed
-            raise AssertionError(kind)
-        return ok | ~_applies(df, rule)
-    return fn
+def _rules(catalogue: Catalogue, frame: str) -> list[Rule]:
+    return [r for r in catalogue.enabled() if C.kind_of(r).frame == frame and C.kind_of(r).pandera_check(r)]
 
 
 def build_schema(catalogue: Catalogue | None = None) -> pa.DataFrameSchema:
-    """The pandera schema of :func:`structure_frame`: column types plus one check per structural rule."""
+    """The pandera schema of :func:`structure_frame`: column types plus each structural rule's check
+    (every enabled rule whose kind checks the structure frame, :mod:`checks.rules.kinds`)."""
     catalogue = catalogue or C.load_catalogue()
-    checks = [pa.Check(_check_fn(r), name=r.code, error=r.code)
-              for r in catalogue.enabled() if r.kind in PANDERA_KINDS]
     return pa.DataFrameSchema(
         columns={
             "report_id": pa.Column("int64"),
             "template": pa.Column(str, pa.Check.isin(list(C.T.TEMPLATE_IDS))),
             "item": pa.Column(str),
             "column": pa.Column(str),
-            "state": pa.Column(str, pa.Check.isin(["NUMERIC", "ZERO", "EMPTY", "NA", "TEXT"]), nullable=True),
+            "state": pa.Column(str, pa.Check.isin(list(STATES)), nullable=True),
             "value": pa.Column(float, nullable=True),
             "heading": pa.Column(bool),
             "known": pa.Column(bool),
         },
-        checks=checks, strict=False, coerce=True, name="report structure")
+        checks=[C.kind_of(r).pandera_check(r) for r in _rules(catalogue, "structure")],
+        strict=False, coerce=True, name="report structure")
+
+
+def build_evaluation_schema(catalogue: Catalogue | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of the evaluation frame (:func:`checks.rules.sql.evaluation_frame`): each
+    comparison rule's check on its own rows."""
+    catalogue = catalogue or C.load_catalogue()
+    return pa.DataFrameSchema(
+        columns={"report_id": pa.Column("int64"), "code": pa.Column(str), "lhs": pa.Column(float),
+                 "rhs": pa.Column(float), "tol": pa.Column(float)},
+        checks=[C.kind_of(r).pandera_check(r) for r in _rules(catalogue, "evaluation")],
+        strict=False, coerce=True, name="rule instances")
 
 
 def failing_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
@@ -125,49 +106,34 @@ def failing_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFram
     return pd.DataFrame({"check": pd.Series(dtype=str), "index": pd.Series(dtype="int64")})
 
 
+FOUND_COLUMNS = ["code", "report_id", "agency", "year", "item", "column"]
+
+
+def findings_of(frame: pd.DataFrame, schema: pa.DataFrameSchema, catalogue: Catalogue) -> pd.DataFrame:
+    """Validate ``frame`` and fold the failing rows into findings, each kind its own way."""
+    fails = failing_rows(frame, schema)
+    out = []
+    for code, grp in fails.groupby("check"):
+        rule = catalogue.rule(str(code))
+        rows = frame.loc[grp["index"].to_numpy()]
+        out.append(C.kind_of(rule).fold(rule, rows).assign(code=code))
+    if not out:
+        return pd.DataFrame(columns=FOUND_COLUMNS)
+    res = pd.concat(out, ignore_index=True)[["code", "report_id", "item", "column"]]
+    meta = frame[["report_id", "agency", "year"]].drop_duplicates("report_id")
+    return res.merge(meta, on="report_id", how="left")[FOUND_COLUMNS]
+
+
 def pandera_findings(con: duckdb.DuckDBPyConnection, catalogue: Catalogue | None = None) -> pd.DataFrame:
     """Structural findings found by pandera: code, report_id, agency, year, item, column (as the SQL backend)."""
     catalogue = catalogue or C.load_catalogue()
-    frame = structure_frame(con)
-    fails = failing_rows(frame, build_schema(catalogue))
-    out = []
-    for code, grp in fails.groupby("check"):
-        rows = frame.loc[grp["index"].to_numpy()]
-        kind = catalogue.rule(str(code)).kind
-        if kind == "required-section":
-            keys = rows[["report_id", "section"]].drop_duplicates().rename(columns={"section": "item"})
-            keys["column"] = None
-        elif kind == "blank-table":
-            keys = rows[["report_id", "tbl"]].drop_duplicates().rename(columns={"tbl": "item"})
-            keys["column"] = None
-        elif kind == "blank-report":
-            keys = rows[["report_id"]].drop_duplicates()
-            keys["item"], keys["column"] = None, None
-        elif kind == "required-row":
-            unknown = rows[~rows["known"]][["report_id", "item", "column"]]
-            known = rows[rows["known"]]
-            n = known.groupby(["report_id", "row_code"])["item"].transform("size")
-            whole = known[n == known["row_cells"]][["report_id", "row_code"]].drop_duplicates()
-            whole = whole.rename(columns={"row_code": "item"})
-            whole["column"] = None
-            part = known[n < known["row_cells"]][["report_id", "item", "column"]]
-            keys = pd.concat([whole, part, unknown], ignore_index=True)
-        else:
-            keys = rows[["report_id", "item", "column"]]
-        keys = keys.copy()
-        keys["code"] = code
-        out.append(keys)
-    cols = ["code", "report_id", "item", "column"]
-    if not out:
-        return pd.DataFrame(columns=["code", "report_id", "agency", "year", "item", "column"])
-    res = pd.concat(out, ignore_index=True)[cols]
-    meta = frame[["report_id", "agency", "year"]].drop_duplicates("report_id")
-    return res.merge(meta, on="report_id", how="left")[["code", "report_id", "agency", "year", "item", "column"]]
+    return findings_of(structure_frame(con), build_schema(catalogue), catalogue)
 
 
-def sql_codes() -> tuple[str, ...]:
-    """The rule codes pandera covers (for comparisons with the SQL backend)."""
-    return tuple(r.code for r in C.load_catalogue().rules if r.kind in PANDERA_KINDS)
+def sql_codes(catalogue: Catalogue | None = None) -> tuple[str, ...]:
+    """The codes of the rules pandera checks on the structure frame (for comparisons with the SQL backend)."""
+    return tuple(r.code for r in _rules(catalogue or C.load_catalogue(), "structure"))
 
 
-__all__ = ["structure_frame", "build_schema", "pandera_findings", "failing_rows", "PANDERA_KINDS", "sql_codes"]
+__all__ = ["structure_frame", "build_schema", "build_evaluation_schema", "pandera_findings", "findings_of",
+           "failing_rows", "sql_codes"]

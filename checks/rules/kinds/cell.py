@@ -1,0 +1,182 @@
+"""Per-cell kinds: a condition on one cell at a time (its state, value, raw text and flags).
+
+A kind gives its predicate twice — :meth:`CellKind.bad_sql` over the cell ``c`` and its rule row ``k``
+(flags ``money``, ``signed``, parameter ``p_max``), and :meth:`CellKind.bad_frame` over the
+structure frame for pandera — and which cells it looks at (:meth:`CellKind.targets`, default the
+rule's ``target.cells``). All rules of one kind run as one query.
+"""
+
+from __future__ import annotations
+
+from checks.rules import catalogue as C
+from checks.rules import messages as M
+from checks.rules.kinds import Kind, register
+from checks.tables import FINDINGS
+
+CELL_RULE_COLS = [("sid", "INTEGER"), ("code", "VARCHAR"), ("name", "VARCHAR"), ("severity", "VARCHAR"),
+                  ("template", "VARCHAR"), ("variant", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
+                  ("tbl", "VARCHAR"), ("section", "VARCHAR"), ("money", "BOOLEAN"), ("signed", "BOOLEAN"),
+                  ("p_max", "DOUBLE"), ("msg_zh", "VARCHAR"), ("msg_en", "VARCHAR")]
+
+
+class CellKind(Kind):
+    """Base of the per-cell kinds."""
+
+    family = "cell"
+    placeholders = frozenset({"label", "domain", "value", "raw", "state"})
+    exact = True
+    """False: the finding is about a cell without a number (its ``exact`` is false)."""
+    needs_status = False
+
+    @classmethod
+    def bad_sql(cls) -> str:
+        """SQL over ``c`` (the cell) and ``k`` (the rule × cell row): the cell fails."""
+        raise NotImplementedError
+
+    @classmethod
+    def bad_frame(cls, df, rule):
+        """pandas over the structure frame (known template cells, no headings unless asked): the cell fails."""
+        raise NotImplementedError
+
+    @classmethod
+    def targets(cls, b, rule, template: str, variant: str):
+        """(Cell, Row, Column, CellSpec) of the cells the rule looks at in one template and variant."""
+        return C.cell_targets(rule, C.T.load(template), variant)
+
+    @classmethod
+    def validate(cls, rule) -> None:
+        for tid in rule.templates:
+            C.cell_targets(rule, C.T.load(tid), "")
+
+    @classmethod
+    def pandera_check(cls, rule):
+        if cls.frame is None:
+            return None
+        import pandera.pandas as pa
+
+        def fn(df):
+            return ~(df["template"].isin(rule.templates) & cls.bad_frame(df, rule))
+        return pa.Check(fn, name=rule.code, error=rule.code)
+
+    @classmethod
+    def sql(cls, b, rules) -> list[tuple[str, str]]:
+        from checks.rules.sql import lit, spec_lookup
+
+        rows = []
+        specs = spec_lookup()
+        for r in rules:
+            for tid in r.templates:
+                for v in C.variants_of(tid):
+                    for cell, _row, _col, _spec in cls.targets(b, r, tid, v):
+                        s = specs[(tid, v, cell.item, cell.column)]
+                        zh = M.fill(r.message["zh"], {"label": cell.label, "domain": s["domain"]})
+                        en = M.fill(r.message["en"], {"label": cell.code, "domain": s["domain_en"]})
+                        rows.append((int(s["sid"]), r.code, r.name, r.severity, tid, v, cell.item, cell.column,
+                                     cell.tbl, cell.section, bool(s["money"]), bool(s["signed"]),
+                                     float(r.params.get("max", 0) or 0), zh, en))
+        cr = b.table("cr", CELL_RULE_COLS, rows)
+        ctes = b.prelude({"status"} if cls.needs_status else set()) + [cr]
+        join_b = ("LEFT JOIN blocked b ON b.report_id = r.report_id AND b.tbl = k.tbl AND b.section = k.section"
+                  if cls.needs_status else "")
+        values = {"value": M.number_sql("c.value"), "raw": "c.raw"}
+        select = FINDINGS.select({
+            "run_id": lit(b.run_id), "code": "k.code", "name": "k.name", "severity": "k.severity",
+            "agency": "r.agency", "year": "r.year", "template": "r.template", "item": "k.item",
+            "column": 'k."column"', "actual": "c.value",
+            "message": M.fill_sql("k.msg_zh", {**values, "state": M.state_text_sql("c", "zh")}),
+            "message_en": M.fill_sql("k.msg_en", {**values, "state": M.state_text_sql("c", "en")}),
+            "source_file": "coalesce(c.source_file, r.source_file)", "source_line": "c.source_line",
+            "report_id": "r.report_id", "exact": lit(cls.exact)})
+        body = f"""{select}
+FROM cx c
+JOIN cr k ON k.sid = c.sid
+JOIN reps r ON r.report_id = c.report_id
+{join_b}
+WHERE {cls.bad_sql()}"""
+        return [(",".join(r.code for r in rules), b.wrap(ctes, body))]
+
+
+@register
+class ValueDomain(CellKind):
+    """A count is a whole number ≥ 0 (money: any number ≥ 0; a signed cell may be negative)."""
+
+    name = "value-domain"
+    frame = "structure"
+
+    @classmethod
+    def bad_sql(cls):
+        return "c.value IS NOT NULL AND ((c.value < 0 AND NOT k.signed) OR (NOT k.money AND c.value <> round(c.value)))"
+
+    @classmethod
+    def bad_frame(cls, df, rule):
+        v = df["value"]
+        bad = v.notna() & (((v < 0) & ~df["signed"]) | (~df["money"] & (v != v.round())))
+        return df["known"] & ~df["heading"] & bad
+
+
+@register
+class NotText(CellKind):
+    """A number cell holds text (详见附表, 略, a date)."""
+
+    name = "not-text"
+    frame = "structure"
+
+    @classmethod
+    def bad_sql(cls):
+        return "c.state = 'TEXT'"
+
+    @classmethod
+    def bad_frame(cls, df, rule):
+        return df["known"] & ~df["heading"] & df["state"].fillna("").eq("TEXT")
+
+
+@register
+class HeadingHasValue(CellKind):
+    """A heading row carries a number (it may belong to a neighbouring row); never moved."""
+
+    name = "heading-has-value"
+    frame = "structure"
+
+    @classmethod
+    def bad_sql(cls):
+        return "(c.state IN ('NUMERIC', 'ZERO') OR (c.state = 'TEXT' AND regexp_matches(c.raw, '[0-9０-９]')))"
+
+    @classmethod
+    def bad_frame(cls, df, rule):
+        state = df["state"].fillna("")
+        digits = df["raw"].fillna("").str.contains(r"[0-9０-９]", regex=True)
+        return df["heading"] & (state.isin(["NUMERIC", "ZERO"]) | (state.eq("TEXT") & digits))
+
+
+@register
+class MoneyUnit(CellKind):
+    """A 万元 cell written in 元, or implausibly large (``params.max``)."""
+
+    name = "money-unit"
+
+    @classmethod
+    def bad_sql(cls):
+        return ("c.value IS NOT NULL AND (coalesce(c.raw_unit, '') = '元' "
+                "OR (c.raw LIKE '%元%' AND c.raw NOT LIKE '%万元%') OR c.value > k.p_max)")
+
+
+@register
+class BlankCell(CellKind):
+    """A blank (空, 不适用) cell that takes part in a comparison: recorded, never silently 0 (strict mode only)."""
+
+    name = "blank-cell"
+    exact = False
+    needs_status = True
+
+    @classmethod
+    def targets(cls, b, rule, template, variant):
+        cells = b.comparison_cells()
+        return [x for x in C.geometry(template, variant).cells() if (template, variant, *x[0].key) in cells]
+
+    @classmethod
+    def bad_sql(cls):
+        return "c.state IN ('EMPTY', 'NA') AND b.report_id IS NULL"
+
+    @classmethod
+    def sql(cls, b, rules):
+        return [] if b.lenient else super().sql(b, rules)

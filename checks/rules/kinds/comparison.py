@@ -1,0 +1,298 @@
+"""Comparison kinds: ``lhs OP rhs`` over sums of cells, expanded into instances from the templates.
+
+Every comparison rule is expanded (:func:`checks.rules.catalogue.expand`) into instances (terms on
+the left and right); all comparison rules of a run are evaluated in one query. A kind says only
+what its comparison means — the SQL predicate, the pandas predicate, the GX expectation — and how
+its operator reads in a message (when it holds, when it fails).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from checks.rules import catalogue as C
+from checks.rules import messages as M
+from checks.rules.kinds import Kind, register
+from checks.tables import FINDINGS
+
+
+class Comparison(Kind):
+    """Base of the comparison kinds: ``ok`` of an instance from its evaluated sides ``lhs``, ``rhs``."""
+
+    family = "comparison"
+    frame = "evaluation"
+    placeholders = frozenset({"lhs", "rhs", "where", "op", "lhs_values", "rhs_values"})
+    ops: ClassVar[dict[str, tuple[str, str]]] = {}
+    """{lang: (operator when it holds, when it fails)}"""
+    reports_sides: ClassVar[bool] = True
+    """False: the finding's expected/delta are empty and actual is the right side (a condition, not a balance)."""
+
+    @classmethod
+    def batch(cls) -> object:
+        return Comparison
+
+    @classmethod
+    def ok_sql(cls, lhs: str, rhs: str, tol: str) -> str:
+        """SQL: the comparison holds (within ``tol``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def ok_frame(cls, lhs, rhs, tol):
+        """pandas: the comparison holds, row by row (Series in, boolean Series out)."""
+        raise NotImplementedError
+
+    @classmethod
+    def expectation(cls) -> tuple[str, dict, list[dict]]:
+        """(GX expectation type, kwargs, extra row conditions) comparing ``lhs`` and ``rhs``."""
+        raise NotImplementedError
+
+    @classmethod
+    def validate(cls, rule) -> None:
+        for tid in rule.templates:
+            if not C.expand_rule(rule, C.T.load(tid), ""):
+                raise C.CatalogueError(f"rule {rule.code}: expands to no instance for template {tid}")
+
+    @classmethod
+    def gx_expectations(cls, rule, template: str) -> list[dict]:
+        kind, kwargs, extra = cls.expectation()
+        where = [_condition("template", "==", template), _condition("code", "==", rule.code), *extra]
+        return [{"type": kind, "kwargs": {**kwargs, "row_condition": {"type": "and", "conditions": where}},
+                 "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity}}]
+
+    @classmethod
+    def pandera_check(cls, rule):
+        import pandera.pandas as pa
+
+        def fn(df):
+            mine = df["code"] == rule.code
+            return ~mine | cls.ok_frame(df["lhs"], df["rhs"], df["tol"])
+        return pa.Check(fn, name=rule.code, error=rule.code)
+
+    @classmethod
+    def fold(cls, rule, rows):
+        return rows[["report_id", "item", "column"]]
+
+    @classmethod
+    def sql(cls, b, rules) -> list[tuple[str, str]]:
+        return [(",".join(r.code for r in rules), comparison_sql(b, rules))]
+
+
+def _condition(column: str, operator: str, parameter) -> dict:
+    return {"type": "comparison", "column": {"name": column}, "operator": operator, "parameter": parameter}
+
+
+@register
+class SumEquals(Comparison):
+    """The left side equals the right side (a 总计 and its parts)."""
+
+    name = "sum-equals"
+    ops = {"zh": ("=", "≠"), "en": ("=", "≠")}
+
+    @classmethod
+    def ok_sql(cls, lhs, rhs, tol):
+        return f"abs({lhs} - {rhs}) <= {tol}"
+
+    @classmethod
+    def ok_frame(cls, lhs, rhs, tol):
+        return (lhs - rhs).abs() <= tol
+
+    @classmethod
+    def expectation(cls):
+        return "expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"}, []
+
+
+@register
+class AtMost(Comparison):
+    """The left side is at most the right side (其中 ≤ its parent, a channel ≤ the total)."""
+
+    name = "at-most"
+    ops = {"zh": ("≤", ">"), "en": ("≤", ">")}
+
+    @classmethod
+    def ok_sql(cls, lhs, rhs, tol):
+        return f"{lhs} <= {rhs} + {tol}"
+
+    @classmethod
+    def ok_frame(cls, lhs, rhs, tol):
+        return lhs <= rhs + tol
+
+    @classmethod
+    def expectation(cls):
+        return ("expect_column_pair_values_a_to_be_greater_than_b",
+                {"column_A": "rhs", "column_B": "lhs", "or_equal": True}, [])
+
+
+@register
+class AtLeast(Comparison):
+    """The left side is at least the right side."""
+
+    name = "at-least"
+    ops = {"zh": ("≥", "<"), "en": ("≥", "<")}
+
+    @classmethod
+    def ok_sql(cls, lhs, rhs, tol):
+        return f"{lhs} >= {rhs} - {tol}"
+
+    @classmethod
+    def ok_frame(cls, lhs, rhs, tol):
+        return lhs >= rhs - tol
+
+    @classmethod
+    def expectation(cls):
+        return ("expect_column_pair_values_a_to_be_greater_than_b",
+                {"column_A": "lhs", "column_B": "rhs", "or_equal": True}, [])
+
+
+@register
+class ImpliesPositive(Comparison):
+    """When the left side is positive, so is the right side (training sessions → trainees)."""
+
+    name = "implies-positive"
+    ops = {"zh": ("，", "，但"), "en": (", and ", ", but ")}
+    reports_sides = False
+
+    @classmethod
+    def ok_sql(cls, lhs, rhs, tol):
+        return f"NOT ({lhs} > {tol}) OR {rhs} > {tol}"
+
+    @classmethod
+    def ok_frame(cls, lhs, rhs, tol):
+        return ~(lhs > tol) | (rhs > tol)
+
+    @classmethod
+    def expectation(cls):
+        return ("expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True},
+                [_condition("lhs", ">", 0)])
+
+
+# ------------------------------------------------------------------------------------------ SQL
+
+def _ok_case(rules) -> str:
+    kinds = {r.kind: C.kind_of(r) for r in rules}
+    arms = " ".join(f"WHEN {M.sql_text(n)} THEN {k.ok_sql('e.lhs', 'e.rhs', 'i.tol')}" for n, k in kinds.items())
+    return f"CASE i.kind {arms} END"
+
+
+def comparison_ctes(b, rules) -> list[str]:
+    """inst, terms, iparts (inline tables); ev (numbers per report × instance) and res (+ ok), blocked ones left out.
+
+    The cells are joined with the (small) terms table on their codes, so the big side of every
+    join is the cells table read once; instances whose cells are all absent still get a row.
+    """
+    from checks.rules.sql import sid
+
+    codes = {r.code for r in rules}
+    by_code = {r.code: r for r in rules}
+    insts = [i for i in b.instances() if i.code in codes]
+    inst_rows, term_rows, part_rows = [], [], set()
+    for i in insts:
+        r = by_code[i.code]
+        k = C.kind_of(r)
+        inst_rows.append((i.iid, r.code, r.name, r.kind, r.severity, i.template, i.variant, i.anchor.item,
+                          i.anchor.column, r.tolerance, len(i.terms), len(i.lhs), len(i.rhs), i.msg_zh, i.msg_en,
+                          *k.ops["zh"], *k.ops["en"], len(i.lhs) > C.LONG_SUM, len(i.rhs) > C.LONG_SUM,
+                          k.reports_sides))
+        for t in i.terms:
+            term_rows.append((i.iid, sid(i.template, i.variant, t.cell.item, t.cell.column), t.side, t.pos,
+                              t.cell.item, t.cell.column, t.coef, t.anchor, t.label_zh, t.label_en,
+                              len(i.lhs if t.side == "lhs" else i.rhs) > C.LONG_SUM))
+            part_rows.add((i.iid, t.cell.tbl, t.cell.section))
+    inst = b.table("inst", [("iid", "INTEGER"), ("code", "VARCHAR"), ("name", "VARCHAR"),
+                            ("kind", "VARCHAR"), ("severity", "VARCHAR"), ("template", "VARCHAR"),
+                            ("variant", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
+                            ("tol", "DOUBLE"), ("n_terms", "INTEGER"), ("n_lhs", "INTEGER"),
+                            ("n_rhs", "INTEGER"), ("msg_zh", "VARCHAR"),
+                            ("msg_en", "VARCHAR"), ("ok_zh", "VARCHAR"), ("fail_zh", "VARCHAR"),
+                            ("ok_en", "VARCHAR"), ("fail_en", "VARCHAR"), ("long_lhs", "BOOLEAN"),
+                            ("long_rhs", "BOOLEAN"), ("sides", "BOOLEAN")], inst_rows)
+    terms = b.table("terms", [("iid", "INTEGER"), ("sid", "INTEGER"), ("side", "VARCHAR"), ("pos", "INTEGER"),
+                              ("item", "VARCHAR"), ("column", "VARCHAR"), ("coef", "DOUBLE"), ("anchor", "BOOLEAN"),
+                              ("lab_zh", "VARCHAR"), ("lab_en", "VARCHAR"), ("long", "BOOLEAN")], term_rows)
+    iparts = b.table("iparts", [("iid", "INTEGER"), ("tbl", "VARCHAR"), ("section", "VARCHAR")], sorted(part_rows))
+    tc = """tc AS (
+  SELECT c.report_id, t.iid,
+         sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'lhs') AS lhs,
+         sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'rhs') AS rhs,
+         count(c.value) AS n_num, count(*) AS n_present,
+         coalesce(max(c.source_line) FILTER (WHERE t.anchor), min(c.source_line)) AS source_line,
+         coalesce(max(c.source_file) FILTER (WHERE t.anchor), min(c.source_file)) AS source_file
+  FROM cx c JOIN terms t ON t.sid = c.sid
+  GROUP BY c.report_id, t.iid)"""
+    bl = """bl AS (SELECT DISTINCT b.report_id, p.iid FROM blocked b
+  JOIN iparts p ON p.tbl = b.tbl AND p.section = b.section)"""
+    ev = """ev AS (
+  SELECT r.report_id, i.iid, coalesce(a.lhs, 0) AS lhs, coalesce(a.rhs, 0) AS rhs,
+         i.n_terms - coalesce(a.n_num, 0) AS n_blank, i.n_terms - coalesce(a.n_present, 0) AS n_absent,
+         a.source_line, a.source_file
+  FROM reps r
+  JOIN inst i ON i.template = r.template AND i.variant = r.variant
+  LEFT JOIN tc a ON a.report_id = r.report_id AND a.iid = i.iid
+  ANTI JOIN bl ON bl.report_id = r.report_id AND bl.iid = i.iid)"""
+    res = f"""res AS (
+  SELECT e.*, i.code, i.name, i.kind, i.severity, i.item, i."column", i.tol, i.n_lhs, i.n_rhs, i.sides,
+         {_ok_case(rules)} AS ok
+  FROM ev e JOIN inst i USING (iid))"""
+    return [inst, terms, iparts, tc, bl, ev, res]
+
+
+def comparison_sql(b, rules) -> str:
+    """Findings of every comparison rule: failures, and (strict) instances that hold only with blanks as 0."""
+    from checks.rules.sql import lit
+
+    L = lit(b.lenient)
+    ctes = b.prelude({"status"}) + comparison_ctes(b, rules)
+    shown = "(coalesce(c.value, 0) <> 0 OR coalesce(c.state, '') = 'TEXT')"
+    terms_text = f"""sel AS MATERIALIZED (SELECT * FROM res WHERE NOT ok OR (n_blank > 0 AND NOT {L})),
+pt AS (
+  SELECT c.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
+         {M.cell_text_sql("c", "zh")} AS t_zh, {M.cell_text_sql("c", "en")} AS t_en
+  FROM cx c JOIN terms t ON t.sid = c.sid
+  SEMI JOIN sel s ON s.report_id = c.report_id AND s.iid = t.iid
+  WHERE NOT t.long OR {shown}
+  UNION ALL
+  SELECT s.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
+         {M.sql_text(M.WORDS["zh"]["missing"])}, {M.sql_text(M.WORDS["en"]["missing"])}
+  FROM sel s JOIN terms t ON t.iid = s.iid
+  ANTI JOIN cx c ON c.report_id = s.report_id AND c.sid = t.sid
+  WHERE s.n_absent > 0 AND NOT t.long),
+txt AS (
+  SELECT p.report_id, p.iid, {", ".join(
+        f"string_agg(CASE WHEN p.long THEN p.lab_{lang} || ' ' || p.t_{lang} ELSE p.t_{lang} END, ' + ' "
+        f"ORDER BY p.pos) FILTER (WHERE p.side = '{s}') AS {s}_{lang}" for lang in M.LANGS for s in ("lhs", "rhs"))},
+         count(*) FILTER (WHERE p.long AND p.side = 'lhs') AS lhs_shown,
+         count(*) FILTER (WHERE p.long AND p.side = 'rhs') AS rhs_shown
+  FROM pt p GROUP BY p.report_id, p.iid)"""
+
+    def msg(lang: str) -> str:
+        sides = {f"{s}_values": M.side_sql(lang, f"y.{s}_{lang}", f"(x.n_{s} - coalesce(y.{s}_shown, 0))",
+                                           f"x.{s}", f"i.long_{s}", f"x.n_{s}") for s in ("lhs", "rhs")}
+        op = f"CASE WHEN x.ok THEN i.ok_{lang} ELSE i.fail_{lang} END"
+        base = M.fill_sql(f"i.msg_{lang}", {"op": op, **sides})
+        return f"{base} || {M.blank_note_sql(lang, b.lenient, 'x.n_blank', 'x.ok')}"
+
+    select = FINDINGS.select({
+        "run_id": lit(b.run_id), "code": "x.code", "name": "x.name",
+        "severity": "CASE WHEN x.ok THEN 'info' ELSE x.severity END",
+        "agency": "r.agency", "year": "r.year", "template": "r.template", "item": "x.item", "column": 'x."column"',
+        "expected": "CASE WHEN x.sides THEN round(x.rhs, 6) END",
+        "actual": "round(CASE WHEN x.sides THEN x.lhs ELSE x.rhs END, 6)",
+        "delta": "CASE WHEN x.sides THEN round(x.lhs - x.rhs, 6) END",
+        "message": msg("zh"), "message_en": msg("en"),
+        "source_file": "coalesce(x.source_file, r.source_file)", "source_line": "x.source_line",
+        "report_id": "x.report_id", "exact": "x.n_blank = 0", "lenient": f"{L} AND x.n_blank > 0"})
+    body = f"""{select}
+FROM sel x JOIN inst i ON i.iid = x.iid JOIN reps r ON r.report_id = x.report_id
+LEFT JOIN txt y ON y.report_id = x.report_id AND y.iid = x.iid"""
+    return b.wrap(ctes + [terms_text], body)
+
+
+def evaluation_sql(b, rules) -> str:
+    """One row per (current report × comparison instance): the frame the GX and pandera backends validate."""
+    from checks.rules.sql import lit
+
+    ctes = b.prelude({"status"}) + comparison_ctes(b, rules)
+    body = f"""SELECT r.agency, r.year, r.template, x.report_id, x.code, x.kind, x.iid AS instance_id,
+       x.item, x."column", x.lhs, x.rhs, x.tol, x.n_blank, x.n_blank = 0 AS exact, x.ok,
+       {lit(b.lenient)} AND x.n_blank > 0 AS lenient
+FROM res x JOIN reps r USING (report_id)"""
+    return b.wrap(ctes, body)
