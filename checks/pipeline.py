@@ -1,22 +1,27 @@
-"""The main job, as steps that the CLI (`gongkai run`) and the Prefect flows both call.
+"""The main job: :func:`run` (load → check → exports → Data Docs → status), and its steps.
 
-Each step is one library call with plain arguments and a plain result, so that a flow task is a
-one-line wrapper and the same job runs without Prefect from the command line.
+``gongkai run``, the nightly flow and the gate flow all call :func:`run`; a flow passes a
+``step`` wrapper that turns each step into a Prefect task, the command line runs them as they are.
+Each step is one library call with plain arguments and a plain result. How the load's and the
+check's exit codes combine is :func:`exit_code`, nowhere else.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from checks import warehouse
 from checks.errors import UserError
 
 
-def load_step(paths: list[str | Path], db: str | Path) -> warehouse.LoadResult:
-    """Extract (report files) and load everything under ``paths`` into the warehouse."""
-    return warehouse.load_paths(paths, db)
+def load_step(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
+              on_file: Callable | None = None) -> warehouse.LoadResult:
+    """Extract (report files) and load everything under ``paths`` into the warehouse (see
+    :func:`checks.warehouse.load_paths`)."""
+    return warehouse.load_paths(paths, db, agency=agency, year=year, on_file=on_file)
 
 
 def status_step(db: str | Path, out: str | Path | None = None) -> dict:
@@ -118,16 +123,15 @@ def summary_step(db: str | Path, run_id: str) -> list[dict]:
 
 
 def export_step(db: str | Path, run_id: str, out: str | Path) -> list[Path]:
-    """Write the findings of a run to ``out/findings.csv`` and ``out/findings.json``."""
-    from checks.rules.findings import FINDING_COLUMNS
+    """Write the findings of a run to ``out/findings.csv`` and ``out/findings.json`` (columns of
+    :data:`checks.tables.FINDINGS`)."""
+    from checks.rules.findings import run_findings
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     con = warehouse.connect(db, read_only=True)
     try:
-        cols = ", ".join(f'"{c}"' for c in FINDING_COLUMNS)
-        frame = con.execute(f"""SELECT {cols} FROM findings WHERE run_id = ?
-                                ORDER BY agency, year, report_id, code, item, "column" """, [run_id]).df()
+        frame = run_findings(con, run_id)
     finally:
         con.close()
     csv_path, json_path = out / "findings.csv", out / "findings.json"
@@ -147,3 +151,63 @@ def gx_step(db: str | Path, out: str | Path) -> dict:
         con.close()
     return {"success": res.success, "evaluated": res.evaluated, "expectations": res.expectations,
             "failing": len(res.failures), "docs": str(res.docs_index)}
+
+
+def exit_code(load_code: int, check_code: int) -> int:
+    """The main job's exit code: 3 when a file could not be read, else the check's (0 clean, 1 errors,
+    2 only warnings with ``fail_on="warning"``). Rows quarantined at load are findings (Q-01) of the check."""
+    return 3 if load_code == 3 else check_code
+
+
+@dataclass
+class RunOutcome:
+    """What the main job did: the load, the check, the files written, GX, the warehouse status."""
+
+    load: warehouse.LoadResult
+    check: CheckOutcome
+    status: dict
+    reports: list[dict] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    gx: dict | None = None
+    db: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(self.load.exit_code, self.check.exit_code)
+
+    def as_dict(self) -> dict:
+        return {"load": self.load.as_dict(), "check": self.check.as_dict(), "gx": self.gx,
+                "reports": self.reports, "status": self.status, "files": [str(p) for p in self.files],
+                "db": self.db, "exit_code": self.exit_code}
+
+
+def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    return fn(*args, **kwargs)
+
+
+def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, *, gx: bool = True,
+        lenient: bool = False, fail_on: str | None = None, config: str | Path | None = None,
+        waivers: str | Path | None = None, on_file: Callable | None = None,
+        step: Callable = _direct) -> RunOutcome:
+    """The main job: load ``paths`` into ``db``, check every current report, and, when ``out`` is
+    given, write findings.csv, findings.json and status.json there and (``gx``) GX Data Docs into
+    ``out/gx-docs``.
+
+    ``on_file(FileResult)`` is called after each file is loaded (progress). ``step(fn, *args,
+    **kwargs)`` runs each step (default: a plain call; the Prefect flows pass one that makes it a
+    task). Raises :class:`~checks.errors.UserError` when the check cannot run (bad config, bad
+    waivers); an unreadable input file is not an exception: it makes the exit code 3.
+    """
+    loaded = step(load_step, paths, db, on_file=on_file)
+    checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
+    files: list[Path] = []
+    docs = None
+    if out is not None:
+        files = step(export_step, db, checked.run_id, out)
+        if gx:
+            docs = step(gx_step, db, out)
+    status = step(status_step, db, out)
+    if out is not None:
+        files.append(Path(out) / "status.json")
+    reports = step(summary_step, db, checked.run_id)
+    return RunOutcome(loaded, checked, status, reports, files, docs, str(db))

@@ -1,6 +1,7 @@
-"""The nightly flow: load what arrived, check every current report, write the results.
+"""The nightly flow: the main job (:func:`checks.pipeline.run`) on what arrived, each step a Prefect task.
 
-Each task is one call into :mod:`checks.pipeline`; no SQL, thresholds or messages live here.
+Load ``data/inbox``, check every current report, write findings, status and GX Data Docs to
+``data/out`` — exactly what ``gongkai run`` does. No SQL, thresholds or messages live here.
 Run once by hand with ``python -m flows.nightly data/samples``; scheduled by ``prefect.yaml``
 (cron, needs ``prefect server start`` and a worker, see README).
 """
@@ -11,35 +12,28 @@ import sys
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from checks import pipeline
 
 
-@task(name="load")
-def load(paths: list[str], db: str) -> dict:
-    return pipeline.load_step(paths, db).as_dict()
+@task(name="step", cache_policy=NO_CACHE)
+def step(fn, *args, **kwargs):
+    """One step of the main job (a function of checks.pipeline) as a Prefect task named after it."""
+    return fn(*args, **kwargs)
 
 
-@task(name="check")
-def check(db: str, lenient: bool = False) -> dict:
-    return pipeline.check_step(db, lenient=lenient).as_dict()
-
-
-@task(name="status")
-def status(db: str, out: str) -> dict:
-    return pipeline.status_step(db, out)
+def as_task(fn, *args, **kwargs):
+    return step.with_options(name=fn.__name__.removesuffix("_step"))(fn, *args, **kwargs)
 
 
 @flow(name="gongkai-nightly", log_prints=True)
 def nightly(paths: list[str] = ["data/inbox"], db: str = "data/warehouse.duckdb", out: str = "data/out",
-            lenient: bool = False) -> dict:
-    """Load ``paths`` (files or directories), check the warehouse, write ``out/status.json``."""
-    loaded = load([p for p in paths if Path(p).exists()], db)
-    checked = check(db, lenient)
-    summary = status(db, out)
-    return {"load": loaded, "check": checked, "status": summary}
+            lenient: bool = False, gx: bool = True) -> dict:
+    """Load ``paths`` (files or directories), check the warehouse, write the results into ``out``."""
+    return pipeline.run([p for p in paths if Path(p).exists()], db, out, gx=gx, lenient=lenient,
+                        step=as_task).as_dict()
 
 
 if __name__ == "__main__":
-    result = nightly(paths=sys.argv[1:] or ["data/inbox"])
-    sys.exit(result["check"]["exit_code"])
+    sys.exit(nightly(paths=sys.argv[1:] or ["data/inbox"])["exit_code"])
