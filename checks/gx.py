@@ -37,7 +37,7 @@ from checks.rules import evaluation_frame, load_catalogue
 from checks.rules.catalogue import Catalogue, kind_of
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
-INDEX_COLUMNS = ["agency", "year", "template", "code", "item", "column", "instance_id"]
+INDEX_COLUMNS = ["agency", "year", "template", "report_id", "code", "item", "column", "instance_id"]
 DECIMALS = 3
 """Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
 
@@ -85,7 +85,7 @@ def gx_frame(con, lenient: bool = False, catalogue: Catalogue | None = None) -> 
     """The frame GX validates: DuckDB's evaluation of every comparison instance, sides rounded."""
     frame = evaluation_frame(con, lenient=lenient, catalogue=catalogue)
     frame = frame.assign(lhs=frame["lhs"].round(DECIMALS), rhs=frame["rhs"].round(DECIMALS))
-    return frame.astype({"year": "int64", "instance_id": "int64"})
+    return frame.astype({"year": "int64", "instance_id": "int64", "report_id": "int64"})
 
 
 @dataclass

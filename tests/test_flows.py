@@ -64,5 +64,8 @@ def test_nightly_loads_checks_and_writes_status(prefect_harness, tmp_path):
     db, out = tmp_path / "w.duckdb", tmp_path / "out"
     result = nightly(paths=[str(SAMPLES)], db=str(db), out=str(out))
     assert [f["status"] for f in result["load"]["files"]] == ["loaded"] * 5
-    assert result["check"]["reports"] == 5 and result["check"]["exit_code"] == 1
+    assert result["check"]["reports"] == 5 and result["check"]["exit_code"] == 1 == result["exit_code"]
     assert json.loads((out / "status.json").read_text(encoding="utf-8"))["cells"] == 453
+    # the same main job as `gongkai run`: findings exported, GX Data Docs built
+    assert {p.name for p in out.iterdir()} >= {"findings.csv", "findings.json", "status.json", "gx-docs"}
+    assert (out / "gx-docs" / "index.html").is_file()
