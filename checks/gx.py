@@ -137,3 +137,14 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
     failures = pd.DataFrame(rows, columns=INDEX_COLUMNS + ["lhs", "rhs"])
     docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
     return GXResult(bool(result.success), len(frame), n_expectations, failures, docs)
+
+
+def validate_warehouse(db, *, lenient: bool = False, docs_dir: Path | None = None) -> GXResult:
+    """:func:`validate` on the warehouse file ``db`` (opened read-only)."""
+    from checks import warehouse
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        return validate(con, lenient=lenient, docs_dir=docs_dir)
+    finally:
+        con.close()

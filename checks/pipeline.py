@@ -64,6 +64,22 @@ def _waivers_path(explicit: str | Path | None, configured: str | None, db: Path)
     return default if default.is_file() else None
 
 
+def _configured(config: str | Path | None, fail_on: str | None, lenient: bool):
+    from checks.rules.catalogue import load_catalogue
+    from checks.rules.findings import configured_catalogue, load_config
+
+    cfg = load_config(config)
+    catalogue = configured_catalogue(load_catalogue(), cfg)
+    fail_on = fail_on or cfg.fail_on or "error"
+    if fail_on not in ("error", "warning"):
+        raise UserError(f"--fail-on must be error or warning, not {fail_on!r}")
+    return cfg, catalogue, fail_on, lenient or bool(cfg.lenient)
+
+
+def _exit(errors: int, warnings: int, fail_on: str) -> int:
+    return 1 if errors else (2 if fail_on == "warning" and warnings else 0)
+
+
 def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = None,
                config: str | Path | None = None, waivers: str | Path | None = None) -> CheckOutcome:
     """Run the rule catalogue over every current report; one new run in ``findings``.
@@ -74,17 +90,11 @@ def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = N
     """
     import duckdb
 
-    from checks.rules.catalogue import load_catalogue
-    from checks.rules.findings import configured_catalogue, load_config, load_waivers
+    from checks.rules.findings import load_waivers
     from checks.rules.sql import run_check
 
     db = Path(db)
-    cfg = load_config(config)
-    catalogue = configured_catalogue(load_catalogue(), cfg)
-    fail_on = fail_on or cfg.fail_on or "error"
-    if fail_on not in ("error", "warning"):
-        raise UserError(f"--fail-on must be error or warning, not {fail_on!r}")
-    lenient = lenient or bool(cfg.lenient)
+    cfg, catalogue, fail_on, lenient = _configured(config, fail_on, lenient)
     wpath = _waivers_path(waivers, cfg.waivers, db)
     wlist = load_waivers(wpath, catalogue) if wpath else []
     if not db.is_file():
@@ -97,9 +107,67 @@ def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = N
         raise UserError(f"{db}: cannot check the warehouse ({str(e).splitlines()[0]})") from None
     finally:
         con.close()
-    code = 1 if res.errors else (2 if fail_on == "warning" and res.warnings else 0)
     return CheckOutcome(res.run_id, res.reports, res.errors, res.warnings, res.counts.get("info", 0), res.waived,
-                        code, lenient, fail_on, cfg.source, str(wpath) if wpath else None, res.seconds)
+                        _exit(res.errors, res.warnings, fail_on), lenient, fail_on, cfg.source,
+                        str(wpath) if wpath else None, res.seconds)
+
+
+@dataclass
+class CheckReport:
+    """A check and the findings to show: ``findings`` are rows of :data:`checks.tables.FINDINGS`
+    (without run_id) for the SQL backend, rows of :data:`checks.rules.backends.COLUMNS` for the others."""
+
+    outcome: CheckOutcome
+    findings: list[dict]
+    backend: str = "sql"
+    db: str = ""
+    total: int = 0
+
+    def as_dict(self) -> dict:
+        o = self.outcome
+        return {"run_id": o.run_id or None, "db": self.db, "backend": self.backend, "reports": o.reports,
+                "lenient": o.lenient, "fail_on": o.fail_on, "config": o.config, "waivers": o.waivers,
+                "summary": {"error": o.errors, "warning": o.warnings, "info": o.infos, "waived": o.waived},
+                "exit_code": o.exit_code, "findings": self.findings}
+
+
+def check(db: str | Path, *, backend: str = "sql", lenient: bool = False, fail_on: str | None = None,
+          config: str | Path | None = None, waivers: str | Path | None = None, show_info: bool = True,
+          limit: int = 0) -> CheckReport:
+    """``gongkai check``: run the catalogue with one backend and return what to show.
+
+    ``sql`` (default) records a new run (:func:`check_step`) and lists its findings (info ones only
+    with ``show_info``; at most ``limit``, 0 = all). ``gx`` and ``pandera`` record nothing: they
+    list the failing rule instances they find (:func:`checks.rules.backends.failures`).
+    """
+    import time
+
+    from checks.rules import backends
+    from checks.rules.findings import read_findings
+
+    if backend not in backends.BACKENDS:
+        raise UserError(f"--backend must be one of {', '.join(backends.BACKENDS)}, not {backend!r}")
+    if backend == "sql":
+        out = check_step(db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
+        con = warehouse.connect(db, read_only=True)
+        try:
+            rows, total = read_findings(con, out.run_id, info=show_info, limit=limit)
+        finally:
+            con.close()
+        return CheckReport(out, rows, backend, str(db), total)
+    t0 = time.perf_counter()
+    cfg, catalogue, fail_on, lenient = _configured(config, fail_on, lenient)
+    con = warehouse.connect(db, read_only=True)
+    try:
+        frame = backends.failures(con, backend, catalogue, lenient=lenient)
+        n_reports = con.execute("SELECT count(*) FROM current_reports").fetchall()[0][0]
+    finally:
+        con.close()
+    errors, warnings = int((frame["severity"] == "error").sum()), int((frame["severity"] == "warning").sum())
+    out = CheckOutcome("", n_reports, errors, warnings, 0, 0, _exit(errors, warnings, fail_on), lenient, fail_on,
+                       cfg.source, None, time.perf_counter() - t0)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return CheckReport(out, rows[:limit] if limit else rows, backend, str(db), len(rows))
 
 
 def summary_step(db: str | Path, run_id: str) -> list[dict]:
@@ -144,11 +212,7 @@ def gx_step(db: str | Path, out: str | Path) -> dict:
     """Validate the warehouse with the GX suites and build GX Data Docs in ``out/gx-docs``."""
     from checks import gx
 
-    con = warehouse.connect(db, read_only=True)
-    try:
-        res = gx.validate(con, docs_dir=Path(out) / "gx-docs")
-    finally:
-        con.close()
+    res = gx.validate_warehouse(db, docs_dir=Path(out) / "gx-docs")
     return {"success": res.success, "evaluated": res.evaluated, "expectations": res.expectations,
             "failing": len(res.failures), "docs": str(res.docs_index)}
 

@@ -8,8 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.common import JsonOption, QuietOption, app, console, err_console, fail, print_json
-from checks.formats import EXTENSIONS
+from checks.cli.common import JsonOption, QuietOption, app, fail
 
 DEFAULT_OUT = Path("data/out/extracted.csv")
 _FORMATS = ("csv", "jsonl", "parquet")
@@ -46,7 +45,9 @@ def extract(
 
         gongkai extract scans/ --format jsonl --out out/cells.jsonl --year 2020
     """
+    from checks import present
     from checks.extract import extract_paths, write_extraction
+    from checks.formats import EXTENSIONS
 
     if fmt is not None and fmt.lower() not in _FORMATS:
         fail(f"--format {fmt!r}: expected one of {', '.join(_FORMATS)}")
@@ -61,8 +62,7 @@ def extract(
         fail(f"--out {out} is a folder: give a file name, e.g. {out / ('extracted.' + fmt)}")
 
     ext = extract_paths(paths, agency=agency, year=year)
-    for e in ext.errors:
-        err_console.print(f"[bold red]✗[/] {e}", soft_wrap=True, markup=True, highlight=False)
+    present.unreadable(ext.errors)
     reports = ext.reports
     if reports is None or reports.empty:
         fail("no report could be read" + (f" ({len(ext.errors)} file(s) with errors above)" if ext.errors else ""))
@@ -74,7 +74,7 @@ def extract(
     code = 3 if ext.errors else (1 if n_err else 0)
 
     if json_out:
-        print_json({
+        present.print_json({
             "outputs": [str(p) for p in written],
             "reports": json.loads(reports.to_json(orient="records", force_ascii=False)),
             "cells": len(ext.cells), "narrative": len(ext.narrative),
@@ -83,20 +83,5 @@ def extract(
             "exit_code": code,
         })
     elif not quiet:
-        by_file = {f: g for f, g in ext.issues.groupby("source_file", sort=False)} if len(ext.issues) else {}
-        for r in reports.itertuples():
-            mark = "[bold red]✗[/]" if r.errors else ("[yellow]![/]" if r.warnings else "[green]✓[/]")
-            what = f"{r.template or '?'}{'/' + r.variant if r.variant else ''}"
-            console.print(f"{mark} {r.source_file}: {r.agency or '(agency?)'} {r.year or '(year?)'} {what}, "
-                          f"{r.cells} cells ({r.layout or 'no table'})", soft_wrap=True, markup=True)
-            g = by_file.get(r.source_file)
-            if g is not None:
-                shown = g[g["severity"] != "info"]
-                for i in shown.head(_SHOWN).itertuples():
-                    console.print(f"    {i.code} {i.severity}: {i.message}", soft_wrap=True, markup=False)
-                if len(shown) > _SHOWN:
-                    console.print(f"    … {len(shown) - _SHOWN} more in {written[2]}", markup=False)
-        console.print(f"{len(reports)} report(s), {len(ext.cells)} cells, {len(ext.narrative)} narrative counts, "
-                      f"{len(ext.issues)} issue(s) → {', '.join(str(p) for p in written)}", soft_wrap=True,
-                      markup=False)
+        present.extraction(ext, written, _SHOWN)
     raise typer.Exit(code)

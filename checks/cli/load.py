@@ -6,12 +6,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from checks import warehouse
-from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app, console, err_console, print_json
-
-_MARK = {"loaded": "[green]✓[/]", "unchanged": "[cyan]=[/]", "error": "[bold red]✗[/]"}
+from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
 
 
 @app.command()
@@ -38,27 +34,14 @@ def load(
 
         gongkai load --db /tmp/w.duckdb new/report.csv new/other.jsonl
     """
-    def progress(r: warehouse.FileResult) -> None:
-        if r.status == "error":
-            err_console.print(f"{_MARK['error']} {r.message}", soft_wrap=True)
-        elif not quiet and not json_out:
-            console.print(f"{_MARK[r.status]} {r.file}: {r.message}", soft_wrap=True)
-            for reason, n in r.reasons.most_common():
-                console.print(f"    quarantined {n} × {reason}")
+    from checks import present, warehouse
 
-    result = warehouse.load_paths(paths, db, agency=agency, year=year, on_file=progress)
+    result = warehouse.load_paths(paths, db, agency=agency, year=year,
+                                  on_file=present.load_progress(quiet=quiet or json_out))
     if json_out:
-        print_json(result.as_dict())
+        present.print_json(result.as_dict())
     elif not quiet:
-        loaded = sum(f.status == "loaded" for f in result.files)
-        broken = sum(f.status == "error" for f in result.files)
-        quarantined = sum(f.rows_quarantined for f in result.files)
-        console.print(f"{loaded} file(s) loaded, {len(result.files) - loaded - broken} unchanged, "
-                      f"{broken} unreadable, {quarantined} row(s) quarantined → {db}", soft_wrap=True)
-        if result.skipped:
-            console.print(f"[dim]skipped {len(result.skipped)} file(s) of other types: "
-                          f"{', '.join(Path(s).name for s in result.skipped[:5])}"
-                          f"{' …' if len(result.skipped) > 5 else ''}[/]")
+        present.load_summary(result, db)
     raise typer.Exit(result.exit_code)
 
 
@@ -73,23 +56,10 @@ def status(db: DbOption = DEFAULT_DB, json_out: JsonOption = False,
 
         gongkai status --db /tmp/w.duckdb --json
     """
+    from checks import present, warehouse
+
     s = warehouse.status(db)
     if json_out:
-        print_json(s)
-        return
-    if quiet:
-        return
-    console.print(f"[bold]{s['db']}[/]: {s['reports']} current report(s) of {s['agencies']} agencies, "
-                  f"{s['cells']} cells; {s['reports_superseded']} superseded; {s['submissions']} submission(s); "
-                  f"{s['quarantined']} row(s) in quarantine; last load {s['last_load'] or 'never'}", soft_wrap=True)
-    t = Table("template", "reports", "agencies", "years", title="By template", title_justify="left")
-    for r in s["templates"]:
-        t.add_row(r["template"], str(r["reports"]), str(r["agencies"]), f"{r['first_year']}–{r['last_year']}")
-    console.print(t)
-    if s["years"]:
-        console.print("By year: " + ", ".join(f"{y['year']}: {y['reports']}" for y in s["years"]))
-    if s["quarantine_reasons"]:
-        q = Table("reason", "rows", title="Quarantine", title_justify="left")
-        for r in s["quarantine_reasons"]:
-            q.add_row(r["reason"], str(r["rows"]))
-        console.print(q)
+        present.print_json(s)
+    elif not quiet:
+        present.status(s)

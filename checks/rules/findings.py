@@ -212,3 +212,15 @@ def run_findings(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> p
         run_id = rows[0][0]
     return con.execute(f"SELECT {FINDINGS.column_list()} FROM findings WHERE run_id = ? ORDER BY {FINDING_ORDER}",
                        [run_id]).df()
+
+
+def read_findings(con: duckdb.DuckDBPyConnection, run_id: str, *, info: bool = True,
+                  limit: int = 0) -> tuple[list[dict], int]:
+    """(rows, total) of one run's findings, listed in :data:`checks.tables.FINDING_ORDER` without
+    ``run_id``: all of them, or (``info=False``) errors, warnings and waived ones; at most ``limit``
+    rows (0 = all); ``total`` is how many there are before the limit."""
+    where = "run_id = ?" + ("" if info else " AND (severity IN ('error', 'warning') OR waived)")
+    total = con.execute(f"SELECT count(*) FROM findings WHERE {where}", [run_id]).fetchall()[0][0]
+    cur = con.execute(f"SELECT {FINDINGS.column_list(exclude=('run_id',))} FROM findings WHERE {where} "
+                      f"ORDER BY {FINDING_ORDER}" + (f" LIMIT {int(limit)}" if limit else ""), [run_id])
+    return FINDINGS.records(cur), int(total)

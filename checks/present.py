@@ -1,0 +1,225 @@
+"""The presentation layer: everything ``gongkai`` prints goes through here.
+
+The library computes and returns plain results (dataclasses, dicts, frames); the CLI commands parse
+options, call one library function and hand its result to one function of this module, which
+prints rich text, tables or JSON. Errors are one line on stderr (:func:`error`). Nothing else in
+the package prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+_SEV = {"error": "[bold red]ERROR  [/]", "warning": "[yellow]WARNING[/]", "info": "[dim]info   [/]"}
+_MARK = {"loaded": "[green]✓[/]", "unchanged": "[cyan]=[/]", "error": "[bold red]✗[/]"}
+
+
+def _say(text: str, **kw) -> None:
+    console.print(text, soft_wrap=True, **kw)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, UTF-8, Chinese kept readable."""
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def error(message: str) -> None:
+    """One line on stderr: how every user error is shown."""
+    err_console.print(f"[bold red]error:[/] {escape(str(message))}", soft_wrap=True)
+
+
+def _cell(item, column) -> str:
+    from checks.templates import cell_code
+    return cell_code(item or "", column) if item else ""
+
+
+# ------------------------------------------------------------------------------- load / status
+
+def load_progress(quiet: bool = False):
+    """A callback for :func:`checks.warehouse.load_paths`: one line per file (errors always, on stderr)."""
+    def on_file(r) -> None:
+        if r.status == "error":
+            err_console.print(f"{_MARK['error']} {escape(r.message)}", soft_wrap=True)
+        elif not quiet:
+            _say(f"{_MARK[r.status]} {escape(r.file)}: {r.message}")
+            for reason, n in r.reasons.most_common():
+                console.print(f"    quarantined {n} × {escape(reason)}")
+    return on_file
+
+
+def load_summary(result, db) -> None:
+    """The line after a load: files loaded, unchanged, unreadable, rows quarantined."""
+    loaded = sum(f.status == "loaded" for f in result.files)
+    broken = sum(f.status == "error" for f in result.files)
+    quarantined = sum(f.rows_quarantined for f in result.files)
+    _say(f"{loaded} file(s) loaded, {len(result.files) - loaded - broken} unchanged, "
+         f"{broken} unreadable, {quarantined} row(s) quarantined → {db}")
+    if result.skipped:
+        console.print(f"[dim]skipped {len(result.skipped)} file(s) of other types: "
+                      f"{', '.join(Path(s).name for s in result.skipped[:5])}"
+                      f"{' …' if len(result.skipped) > 5 else ''}[/]")
+
+
+def status(s: dict) -> None:
+    """What the warehouse holds (:func:`checks.warehouse.status`)."""
+    from rich.table import Table
+
+    _say(f"[bold]{escape(s['db'])}[/]: {s['reports']} current report(s) of {s['agencies']} agencies, "
+         f"{s['cells']} cells; {s['reports_superseded']} superseded; {s['submissions']} submission(s); "
+         f"{s['quarantined']} row(s) in quarantine; last load {s['last_load'] or 'never'}")
+    t = Table("template", "reports", "agencies", "years", title="By template", title_justify="left")
+    for r in s["templates"]:
+        t.add_row(r["template"], str(r["reports"]), str(r["agencies"]), f"{r['first_year']}–{r['last_year']}")
+    console.print(t)
+    if s["years"]:
+        console.print("By year: " + ", ".join(f"{y['year']}: {y['reports']}" for y in s["years"]))
+    if s["quarantine_reasons"]:
+        q = Table("reason", "rows", title="Quarantine", title_justify="left")
+        for r in s["quarantine_reasons"]:
+            q.add_row(escape(r["reason"]), str(r["rows"]))
+        console.print(q)
+
+
+# ---------------------------------------------------------------------------------------- check
+
+def check(report, *, show_info: bool, limit: int) -> None:
+    """Findings grouped by report, then the summary line (:func:`checks.pipeline.check`)."""
+    res = report.outcome
+    current = None
+    for f in report.findings:
+        if (f["agency"], f["year"]) != current:
+            current = (f["agency"], f["year"])
+            what = f" [dim]({f.get('template')}; {escape(str(f.get('source_file') or ''))})[/]" \
+                if "template" in f else ""
+            _say(f"\n[bold]{escape(str(f['agency']))} {f['year']}[/]{what}")
+        mark = f" [cyan](waived: {escape(str(f['waiver_reason']))})[/]" if f.get("waived") else ""
+        loc = f" :{f['source_line']}" if f.get("source_line") else ""
+        msg = f"  {escape(str(f['message']))}" if "message" in f else ""
+        _say(f"  {_SEV.get(f['severity'], f['severity'])} {f['code']:<5} "
+             f"{escape(_cell(f['item'], f['column']))}{loc}{msg}{mark}")
+    shown = len(report.findings)
+    if limit and shown >= limit and report.total > shown:
+        console.print(f"\n[dim]… {report.total - shown} more (use --limit 0, or --json for everything)[/]")
+    mode = "lenient" if res.lenient else "strict"
+    where = f"run {res.run_id} in {report.db}" if res.run_id else f"{report.backend} backend, nothing recorded"
+    _say(f"\n[bold]{res.reports}[/] report(s) checked ({mode}) → "
+         f"[bold red]{res.errors} error(s)[/], [yellow]{res.warnings} warning(s)[/], "
+         f"{res.infos} info, {res.waived} waived; {where} ({res.seconds:.1f} s)")
+
+
+def rules_list(catalogue, source: str, counts: dict[str, int]) -> None:
+    """The catalogue as a table: code, name, kind, severity, templates, instances."""
+    _say(f"[bold]Rule catalogue[/] ({escape(catalogue.path)}; configuration: {escape(source)})")
+    _say(f"[bold]{'code':<6} {'name':<36} {'kind':<18} {'severity':<9} {'templates':<18} instances[/]")
+    for r in catalogue.rules:
+        sev = r.severity if r.enabled else "off"
+        tpl = "all" if set(r.templates) == {"old", "v2019", "v2021"} else ",".join(r.templates)
+        _say(f"{r.code:<6} {r.name:<36} {r.kind:<18} {sev:<9} {tpl:<18} {counts.get(r.code, '')}", highlight=False)
+
+
+def rule_show(rule, instances: list, sql: str) -> None:
+    """One rule: its catalogue entry, a few instances, its SQL."""
+    import yaml
+
+    console.print(f"[bold]{rule.code} {rule.name}[/] ({rule.kind}, {rule.severity}"
+                  f"{'' if rule.enabled else ', switched off'})")
+    _say(escape(yaml.safe_dump(rule.as_dict(), allow_unicode=True, sort_keys=False, width=110)))
+    if instances:
+        console.print(f"[bold]{len(instances)} instance(s)[/], for example:")
+        for i in instances[:3]:
+            _say(f"  #{i.iid} {i.template}{'/' + i.variant if i.variant else ''} "
+                 f"{escape(i.anchor.item)}@{i.anchor.column}: {escape(i.msg_zh)}")
+    console.print("[bold]SQL[/] (self-contained; returns the rule's findings for every current report):")
+    sys.stdout.write(sql + "\n")
+
+
+# ------------------------------------------------------------------------------------------- GX
+
+def lines(texts: list) -> None:
+    """Plain lines (file names written, stale suites)."""
+    for t in texts:
+        _say(escape(str(t)))
+
+
+def gx_result(res) -> None:
+    """A GX validation: counts, failing rows, where the Data Docs are."""
+    from rich.table import Table
+
+    _say(f"GX: {res.expectations} expectations over {res.evaluated} rule instances: {len(res.failures)} failing")
+    if len(res.failures):
+        t = Table("agency", "year", "rule", "item", "column", "lhs", "rhs")
+        for r in res.failures.itertuples(index=False):
+            t.add_row(escape(str(r.agency)), str(r.year), r.code, r.item, r.column,
+                      f"{r.lhs:g}" if r.lhs == r.lhs else "", f"{r.rhs:g}")
+        console.print(t)
+    if res.docs_index:
+        _say(f"Data Docs: {res.docs_index}")
+
+
+# -------------------------------------------------------------------------------------- extract
+
+def extraction(ext, written: list[Path], shown: int = 6) -> None:
+    """Per report: template, cells, layout and its first issues; then the totals and the files written."""
+    reports = ext.reports
+    by_file = {f: g for f, g in ext.issues.groupby("source_file", sort=False)} if len(ext.issues) else {}
+    for r in reports.itertuples():
+        mark = "[bold red]✗[/]" if r.errors else ("[yellow]![/]" if r.warnings else "[green]✓[/]")
+        what = f"{r.template or '?'}{'/' + r.variant if r.variant else ''}"
+        _say(f"{mark} {escape(str(r.source_file))}: {escape(str(r.agency or '(agency?)'))} {r.year or '(year?)'} "
+             f"{what}, {r.cells} cells ({r.layout or 'no table'})")
+        g = by_file.get(r.source_file)
+        if g is not None:
+            problems = g[g["severity"] != "info"]
+            for i in problems.head(shown).itertuples():
+                _say(f"    {i.code} {i.severity}: {i.message}", markup=False)
+            if len(problems) > shown:
+                _say(f"    … {len(problems) - shown} more in {written[2]}", markup=False)
+    _say(f"{len(reports)} report(s), {len(ext.cells)} cells, {len(ext.narrative)} narrative counts, "
+         f"{len(ext.issues)} issue(s) → {', '.join(str(p) for p in written)}", markup=False)
+
+
+def unreadable(errors: list) -> None:
+    """Files that could not be read, one line each on stderr."""
+    for e in errors:
+        err_console.print(f"[bold red]✗[/] {escape(str(e))}", soft_wrap=True, highlight=False)
+
+
+# ------------------------------------------------------------------------------------------ run
+
+def run(outcome) -> None:
+    """The main job's summary: findings by report, totals, GX, where the results are."""
+    from rich.table import Table
+
+    table = Table(title="Findings by report", title_justify="left")
+    table.add_column("agency", no_wrap=True)
+    for name in ("year", "template", "errors", "warnings", "info"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("rules")
+    for r in outcome.reports:
+        template = r["template"] + (f"/{r['variant']}" if r["variant"] else "")
+        table.add_row(escape(r["agency"]), str(r["year"]), template,
+                      f"[bold red]{r['errors']}[/]" if r["errors"] else "0",
+                      f"[yellow]{r['warnings']}[/]" if r["warnings"] else "0", str(r["infos"]), r["codes"] or "")
+    console.print(table)
+    s, c = outcome.status, outcome.check
+    _say(f"{s['reports']} report(s), {s['cells']} cells, {s['quarantined']} quarantined row(s); {c.errors} error(s), "
+         f"{c.warnings} warning(s), {c.infos} info (run {c.run_id})")
+    if outcome.gx:
+        _say(f"GX: {outcome.gx['expectations']} expectations over {outcome.gx['evaluated']} rule instances, "
+             f"{outcome.gx['failing']} failing")
+    _say("\n[bold]Results[/]")
+    _say(f"  warehouse      {escape(outcome.db)}")
+    for p in outcome.files:
+        _say(f"  {p.name:<14} {escape(str(p))}")
+    if outcome.gx:
+        _say(f"  GX Data Docs   {escape(outcome.gx['docs'])}")
+    _say(f"  details        gongkai check --db {escape(outcome.db)} --show-info")
