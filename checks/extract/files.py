@@ -1,0 +1,127 @@
+"""Report files → :class:`Extraction` (three DataFrames), and writing them in the extracted-statistics format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from checks.extract.decode import decode
+from checks.extract.model import ReportResult
+from checks.extract.report import extract_text
+from checks.formats import COLUMNS, EXTENSIONS, InputError, write_extracted
+
+REPORT_SUFFIXES = {".txt", ".htm", ".html"}
+NARRATIVE_COLUMNS = ("agency", "year", "source_file", "key", "value", "raw", "sentence", "source_line",
+                     "char_start", "char_end")
+ISSUE_COLUMNS = ("agency", "year", "source_file", "code", "severity", "message", "source_line", "raw")
+REPORT_COLUMNS = ("source_file", "agency", "year", "template", "variant", "layout", "encoding", "cells",
+                  "errors", "warnings")
+
+
+@dataclass
+class Extraction:
+    """What :func:`extract_paths` read: cells, narrative counts, issues, and the files it could not read."""
+
+    cells: pd.DataFrame
+    narrative: pd.DataFrame
+    issues: pd.DataFrame
+    errors: list[InputError] = field(default_factory=list)
+    reports: pd.DataFrame | None = None       # one row per report: file, agency, year, template, layout …
+
+
+def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year: int | str | None = None) -> ReportResult:
+    text, enc = decode(data, path)
+    # HTML or text is decided by the content: pages are saved as .txt and text as .htm
+    return extract_text(text, Path(path).name, agency=agency, year=year, encoding=enc)
+
+
+def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
+    files, errors = [], []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in REPORT_SUFFIXES
+                           and not any(part.startswith(".") for part in q.relative_to(p).parts))
+            if not found:
+                errors.append(InputError(p, f"no report files ({', '.join(sorted(REPORT_SUFFIXES))}) in this folder"))
+            files.extend(found)
+        elif p.is_file():
+            if p.suffix.lower() not in REPORT_SUFFIXES:
+                errors.append(InputError(p, f"not a report file: expected {', '.join(sorted(REPORT_SUFFIXES))}"))
+            else:
+                files.append(p)
+        else:
+            errors.append(InputError(p, "no such file or folder"))
+    return files, errors
+
+
+def extract_paths(paths: list[Path], agency: str | None = None, year: int | None = None) -> Extraction:
+    """Extract every report file in ``paths`` (files, or folders searched recursively)."""
+    files, errors = _report_files(list(paths))
+    results = []
+    for f in files:
+        try:
+            data = f.read_bytes()
+        except OSError as e:
+            errors.append(InputError(f, f"cannot read the file ({e.strerror or e})"))
+            continue
+        try:
+            results.append(extract_bytes(data, f, agency, year))
+        except InputError as e:
+            errors.append(e)
+    return to_extraction(results, errors)
+
+
+def extract_file(path: Path, agency: str | None = None, year: int | None = None) -> Extraction:
+    """Extract one report file (an unreadable file ends up in ``errors``, not raised)."""
+    return extract_paths([Path(path)], agency, year)
+
+
+def to_extraction(results: list[ReportResult], errors: list[InputError] | None = None) -> Extraction:
+    """Report results → the three DataFrames (built once, at the end)."""
+    cells, narr, issues, reports = [], [], [], []
+    for r in results:
+        head = (r.agency, r.year)
+        for (template, item, column, raw, line, variant, label, unit, state, value, col) in r.cells:
+            cells.append((r.agency, r.year, template, item, column, raw, r.source_file, line, variant, "", "",
+                          label, unit, state, value, col))
+        for n in r.narrative:
+            narr.append((*head, r.source_file, *n))
+        for i in r.issues:
+            issues.append((*head, r.source_file, i.code, i.severity, i.message, i.line, i.raw))
+        sev = [i.severity for i in r.issues]
+        reports.append((r.source_file, r.agency, r.year, r.template, r.variant, r.layout, r.encoding, len(r.cells),
+                        sev.count("error"), sev.count("warning")))
+    cdf = pd.DataFrame(cells, columns=list(COLUMNS))
+    cdf["source_line"] = cdf["source_line"].astype("int64")
+    ndf = pd.DataFrame(narr, columns=list(NARRATIVE_COLUMNS))
+    for c in ("source_line", "char_start", "char_end"):
+        ndf[c] = ndf[c].astype("int64")
+    idf = pd.DataFrame(issues, columns=list(ISSUE_COLUMNS))
+    idf["source_line"] = idf["source_line"].astype("Int64")
+    rdf = pd.DataFrame(reports, columns=list(REPORT_COLUMNS))
+    return Extraction(cdf, ndf, idf, list(errors or []), rdf)
+
+
+def write_extraction(ext: Extraction, out: Path, fmt: str | None = None) -> list[Path]:
+    """Cells to ``out``; narrative to ``<stem>.narrative.<ext>``; issues to ``<stem>.issues.<ext>``."""
+    out = Path(out)
+    fmt = fmt or EXTENSIONS.get(out.suffix.lower(), "csv")
+    if fmt not in ("csv", "jsonl", "parquet"):
+        raise ValueError(f"unknown format {fmt!r} (csv, jsonl or parquet)")
+    ext_suffix = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}[fmt]
+    paths = [write_extracted(ext.cells, out, fmt)]
+    stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+    for name, df in (("narrative", ext.narrative), ("issues", ext.issues)):
+        p = out.with_name(f"{stem}.{name}{ext_suffix}")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            df.to_csv(p, index=False, encoding="utf-8", lineterminator="\n")
+        elif fmt == "jsonl":
+            df.to_json(p, orient="records", lines=True, force_ascii=False)
+        else:
+            df.to_parquet(p, index=False)
+        paths.append(p)
+    return paths
