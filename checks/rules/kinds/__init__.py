@@ -75,6 +75,19 @@ class Kind:
         return rows[["report_id", "item", "column"]]
 
 
+class PerRule(Kind):
+    """A kind whose rules run one query each (:meth:`rule_sql`)."""
+
+    @classmethod
+    def sql(cls, b: "Builder", rules: list["Rule"]) -> list[tuple[str, str]]:
+        return [(r.code, cls.rule_sql(b, r)) for r in rules]
+
+    @classmethod
+    def rule_sql(cls, b: "Builder", rule: "Rule") -> str:
+        """The query whose rows are the findings of one rule."""
+        raise NotImplementedError
+
+
 def register(cls: type[Kind]) -> type[Kind]:
     """Class decorator: add a kind to the registry under ``cls.name``."""
     if not cls.name or cls.family not in FAMILIES:

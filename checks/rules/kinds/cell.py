@@ -28,10 +28,13 @@ class CellKind(Kind):
     """False: the finding is about a cell without a number (its ``exact`` is false)."""
     needs_status = False
 
+    bad: str = ""
+    """SQL over ``c`` (the cell) and ``k`` (the rule × cell row): the cell fails."""
+
     @classmethod
     def bad_sql(cls) -> str:
-        """SQL over ``c`` (the cell) and ``k`` (the rule × cell row): the cell fails."""
-        raise NotImplementedError
+        """SQL over ``c`` (the cell) and ``k`` (the rule × cell row): the cell fails (default :attr:`bad`)."""
+        return cls.bad
 
     @classmethod
     def bad_frame(cls, df, rule):
@@ -96,50 +99,38 @@ WHERE {cls.bad_sql()}"""
         return [(",".join(r.code for r in rules), b.wrap(ctes, body))]
 
 
+def _number_cell(df):
+    return df["known"] & ~df["heading"]
+
+
 @register
 class ValueDomain(CellKind):
     """A count is a whole number ≥ 0 (money: any number ≥ 0; a signed cell may be negative)."""
 
-    name = "value-domain"
-    frame = "structure"
-
-    @classmethod
-    def bad_sql(cls):
-        return "c.value IS NOT NULL AND ((c.value < 0 AND NOT k.signed) OR (NOT k.money AND c.value <> round(c.value)))"
+    name, frame = "value-domain", "structure"
+    bad = "c.value IS NOT NULL AND ((c.value < 0 AND NOT k.signed) OR (NOT k.money AND c.value <> round(c.value)))"
 
     @classmethod
     def bad_frame(cls, df, rule):
         v = df["value"]
-        bad = v.notna() & (((v < 0) & ~df["signed"]) | (~df["money"] & (v != v.round())))
-        return df["known"] & ~df["heading"] & bad
+        return _number_cell(df) & v.notna() & (((v < 0) & ~df["signed"]) | (~df["money"] & (v != v.round())))
 
 
 @register
 class NotText(CellKind):
     """A number cell holds text (详见附表, 略, a date)."""
 
-    name = "not-text"
-    frame = "structure"
-
-    @classmethod
-    def bad_sql(cls):
-        return "c.state = 'TEXT'"
-
-    @classmethod
-    def bad_frame(cls, df, rule):
-        return df["known"] & ~df["heading"] & df["state"].fillna("").eq("TEXT")
+    name, frame = "not-text", "structure"
+    bad = "c.state = 'TEXT'"
+    bad_frame = classmethod(lambda cls, df, rule: _number_cell(df) & df["state"].fillna("").eq("TEXT"))
 
 
 @register
 class HeadingHasValue(CellKind):
     """A heading row carries a number (it may belong to a neighbouring row); never moved."""
 
-    name = "heading-has-value"
-    frame = "structure"
-
-    @classmethod
-    def bad_sql(cls):
-        return "(c.state IN ('NUMERIC', 'ZERO') OR (c.state = 'TEXT' AND regexp_matches(c.raw, '[0-9０-９]')))"
+    name, frame = "heading-has-value", "structure"
+    bad = "(c.state IN ('NUMERIC', 'ZERO') OR (c.state = 'TEXT' AND regexp_matches(c.raw, '[0-9０-９]')))"
 
     @classmethod
     def bad_frame(cls, df, rule):
@@ -153,29 +144,21 @@ class MoneyUnit(CellKind):
     """A 万元 cell written in 元, or implausibly large (``params.max``)."""
 
     name = "money-unit"
-
-    @classmethod
-    def bad_sql(cls):
-        return ("c.value IS NOT NULL AND (coalesce(c.raw_unit, '') = '元' "
-                "OR (c.raw LIKE '%元%' AND c.raw NOT LIKE '%万元%') OR c.value > k.p_max)")
+    bad = ("c.value IS NOT NULL AND (coalesce(c.raw_unit, '') = '元' "
+           "OR (c.raw LIKE '%元%' AND c.raw NOT LIKE '%万元%') OR c.value > k.p_max)")
 
 
 @register
 class BlankCell(CellKind):
     """A blank (空, 不适用) cell that takes part in a comparison: recorded, never silently 0 (strict mode only)."""
 
-    name = "blank-cell"
-    exact = False
-    needs_status = True
+    name, exact, needs_status = "blank-cell", False, True
+    bad = "c.state IN ('EMPTY', 'NA') AND b.report_id IS NULL"
 
     @classmethod
     def targets(cls, b, rule, template, variant):
         cells = b.comparison_cells()
         return [x for x in C.geometry(template, variant).cells() if (template, variant, *x[0].key) in cells]
-
-    @classmethod
-    def bad_sql(cls):
-        return "c.state IN ('EMPTY', 'NA') AND b.report_id IS NULL"
 
     @classmethod
     def sql(cls, b, rules):

@@ -31,20 +31,19 @@ class Comparison(Kind):
     def batch(cls) -> object:
         return Comparison
 
+    ok: ClassVar[str] = ""
+    """SQL: the comparison holds, with {lhs}, {rhs} and {tol} for the evaluated sides and the tolerance."""
+    ok_frame: ClassVar = None
+    """pandas: (lhs, rhs, tol) Series → boolean Series, the comparison holds row by row."""
+    gx: ClassVar[tuple[str, dict]] = ("", {})
+    """(GX expectation type, kwargs) comparing the frame's ``lhs`` and ``rhs`` columns."""
+    gx_where: ClassVar[tuple[tuple[str, str, object], ...]] = ()
+    """Further row conditions (column, operator, parameter) of the expectation."""
+
     @classmethod
     def ok_sql(cls, lhs: str, rhs: str, tol: str) -> str:
         """SQL: the comparison holds (within ``tol``)."""
-        raise NotImplementedError
-
-    @classmethod
-    def ok_frame(cls, lhs, rhs, tol):
-        """pandas: the comparison holds, row by row (Series in, boolean Series out)."""
-        raise NotImplementedError
-
-    @classmethod
-    def expectation(cls) -> tuple[str, dict, list[dict]]:
-        """(GX expectation type, kwargs, extra row conditions) comparing ``lhs`` and ``rhs``."""
-        raise NotImplementedError
+        return cls.ok.format(lhs=lhs, rhs=rhs, tol=tol)
 
     @classmethod
     def validate(cls, rule) -> None:
@@ -54,8 +53,9 @@ class Comparison(Kind):
 
     @classmethod
     def gx_expectations(cls, rule, template: str) -> list[dict]:
-        kind, kwargs, extra = cls.expectation()
-        where = [_condition("template", "==", template), _condition("code", "==", rule.code), *extra]
+        kind, kwargs = cls.gx
+        where = [_condition("template", "==", template), _condition("code", "==", rule.code),
+                 *(_condition(*w) for w in cls.gx_where)]
         return [{"type": kind, "kwargs": {**kwargs, "row_condition": {"type": "and", "conditions": where}},
                  "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity}}]
 
@@ -85,84 +85,42 @@ def _condition(column: str, operator: str, parameter) -> dict:
 class SumEquals(Comparison):
     """The left side equals the right side (a 总计 and its parts)."""
 
-    name = "sum-equals"
-    ops = {"zh": ("=", "≠"), "en": ("=", "≠")}
-
-    @classmethod
-    def ok_sql(cls, lhs, rhs, tol):
-        return f"abs({lhs} - {rhs}) <= {tol}"
-
-    @classmethod
-    def ok_frame(cls, lhs, rhs, tol):
-        return (lhs - rhs).abs() <= tol
-
-    @classmethod
-    def expectation(cls):
-        return "expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"}, []
+    name, ops = "sum-equals", {"zh": ("=", "≠"), "en": ("=", "≠")}
+    ok = "abs({lhs} - {rhs}) <= {tol}"
+    ok_frame = staticmethod(lambda lhs, rhs, tol: (lhs - rhs).abs() <= tol)
+    gx = ("expect_column_pair_values_to_be_equal", {"column_A": "lhs", "column_B": "rhs"})
 
 
 @register
 class AtMost(Comparison):
     """The left side is at most the right side (其中 ≤ its parent, a channel ≤ the total)."""
 
-    name = "at-most"
-    ops = {"zh": ("≤", ">"), "en": ("≤", ">")}
-
-    @classmethod
-    def ok_sql(cls, lhs, rhs, tol):
-        return f"{lhs} <= {rhs} + {tol}"
-
-    @classmethod
-    def ok_frame(cls, lhs, rhs, tol):
-        return lhs <= rhs + tol
-
-    @classmethod
-    def expectation(cls):
-        return ("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "rhs", "column_B": "lhs", "or_equal": True}, [])
+    name, ops = "at-most", {"zh": ("≤", ">"), "en": ("≤", ">")}
+    ok = "{lhs} <= {rhs} + {tol}"
+    ok_frame = staticmethod(lambda lhs, rhs, tol: lhs <= rhs + tol)
+    gx = ("expect_column_pair_values_a_to_be_greater_than_b", {"column_A": "rhs", "column_B": "lhs", "or_equal": True})
 
 
 @register
 class AtLeast(Comparison):
     """The left side is at least the right side."""
 
-    name = "at-least"
-    ops = {"zh": ("≥", "<"), "en": ("≥", "<")}
-
-    @classmethod
-    def ok_sql(cls, lhs, rhs, tol):
-        return f"{lhs} >= {rhs} - {tol}"
-
-    @classmethod
-    def ok_frame(cls, lhs, rhs, tol):
-        return lhs >= rhs - tol
-
-    @classmethod
-    def expectation(cls):
-        return ("expect_column_pair_values_a_to_be_greater_than_b",
-                {"column_A": "lhs", "column_B": "rhs", "or_equal": True}, [])
+    name, ops = "at-least", {"zh": ("≥", "<"), "en": ("≥", "<")}
+    ok = "{lhs} >= {rhs} - {tol}"
+    ok_frame = staticmethod(lambda lhs, rhs, tol: lhs >= rhs - tol)
+    gx = ("expect_column_pair_values_a_to_be_greater_than_b", {"column_A": "lhs", "column_B": "rhs", "or_equal": True})
 
 
 @register
 class ImpliesPositive(Comparison):
     """When the left side is positive, so is the right side (training sessions → trainees)."""
 
-    name = "implies-positive"
-    ops = {"zh": ("，", "，但"), "en": (", and ", ", but ")}
+    name, ops = "implies-positive", {"zh": ("，", "，但"), "en": (", and ", ", but ")}
     reports_sides = False
-
-    @classmethod
-    def ok_sql(cls, lhs, rhs, tol):
-        return f"NOT ({lhs} > {tol}) OR {rhs} > {tol}"
-
-    @classmethod
-    def ok_frame(cls, lhs, rhs, tol):
-        return ~(lhs > tol) | (rhs > tol)
-
-    @classmethod
-    def expectation(cls):
-        return ("expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True},
-                [_condition("lhs", ">", 0)])
+    ok = "NOT ({lhs} > {tol}) OR {rhs} > {tol}"
+    ok_frame = staticmethod(lambda lhs, rhs, tol: ~(lhs > tol) | (rhs > tol))
+    gx = ("expect_column_values_to_be_between", {"column": "rhs", "min_value": 0, "strict_min": True})
+    gx_where = (("lhs", ">", 0),)
 
 
 # ------------------------------------------------------------------------------------------ SQL

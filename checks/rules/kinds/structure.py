@@ -11,11 +11,11 @@ import pandas as pd
 
 from checks.rules import catalogue as C
 from checks.rules import messages as M
-from checks.rules.kinds import Kind, register
+from checks.rules.kinds import PerRule, register
 from checks.tables import FINDINGS
 
 
-class Structure(Kind):
+class Structure(PerRule):
     """Base of the structure kinds; each rule is one query."""
 
     family = "structure"
@@ -35,14 +35,6 @@ class Structure(Kind):
         def fn(df):
             return cls.ok_frame(df) | ~df["template"].isin(rule.templates)
         return pa.Check(fn, name=rule.code, error=rule.code)
-
-    @classmethod
-    def sql(cls, b, rules):
-        return [(r.code, cls.rule_sql(b, r)) for r in rules]
-
-    @classmethod
-    def rule_sql(cls, b, rule) -> str:
-        raise NotImplementedError
 
 
 def _select(b, rule, exprs: dict[str, str]) -> str:

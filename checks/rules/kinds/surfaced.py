@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from checks.rules import messages as M
-from checks.rules.kinds import Kind, register
+from checks.rules.kinds import PerRule, register
 from checks.tables import FINDINGS
 
 
-class Surfaced(Kind):
+class Surfaced(PerRule):
     """Base of the surfaced kinds: one query per rule over a warehouse table."""
 
     family = "surfaced"
     params: dict[str, str] = {}
     """placeholder → SQL expression over the source table."""
-
-    @classmethod
-    def sql(cls, b, rules):
-        return [(r.code, cls.rule_sql(b, r)) for r in rules]
-
-    @classmethod
-    def rule_sql(cls, b, rule) -> str:
-        raise NotImplementedError
 
     @classmethod
     def select(cls, b, rule, exprs: dict[str, str]) -> str:
