@@ -1016,10 +1016,14 @@ def corpus(seed: int = 0, per_combo: int = 8) -> list[Rendered]:
 # ------------------------------------------------------------------------------ truncation
 
 def cut_points(r: Rendered) -> list[int]:
-    """Line indexes k (keep lines [0, k)) that fall strictly inside a table: some of its cells before, some after."""
+    """Line indexes k (keep lines [0, k)) that fall strictly inside a table: at least one of its
+    non-heading cells before the cut, some of its cells after."""
+    heading = {(c.item, c.column) for c in T.load(r.template).cells if c.heading}
     pts = set()
     for _tid, first, last in r.marks["tables"]:
-        pts.update(range(first + 1, last + 1))
+        data = [ln for k, (ln, _f) in r.cell_pos.items() if k not in heading and first <= ln <= last]
+        if data:
+            pts.update(range(min(data) + 1, last + 1))
     return sorted(pts)
 
 
