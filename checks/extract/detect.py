@@ -47,9 +47,18 @@ class Detection:
 
 
 def table_text(lines) -> str:
-    """The short lines of a report, normalised and joined without white space."""
+    """The short lines of a report, normalised and joined without white space; plus, for a header
+    whose words were flattened into lines (PDF text: ``本年新 本年新 对外公开`` / ``制作数量 公开数量
+    总数量``), the words of two consecutive lines joined column by column from the right."""
     keep = [l for l in lines if l and len(l) <= 160 and "。" not in l]
-    return _norm("".join(keep))
+    out = ["".join(keep)]
+    prev: list[str] = []
+    for l in keep:
+        words = l.split()
+        if len(prev) >= 2 and len(words) >= 2:
+            out.extend(a + b for a, b in zip(reversed(prev), reversed(words)))
+        prev = words
+    return _norm("|".join(out))
 
 
 def detect(compact: str) -> Detection:

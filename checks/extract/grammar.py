@@ -290,6 +290,8 @@ class Grammar:
                     cols.append(ci)
                 else:
                     cols = []           # a header of another table (二's sub-tables share words)
+            elif k == LABEL:
+                return                  # a header word we cannot read (split over lines): map in order
         if cols and len(set(cols)) == len(cols):
             al.col_map[table] = cols
 
@@ -303,28 +305,33 @@ class Grammar:
         while i < nxt:
             # a run of this table's headers, then its values
             if kinds[i][0] == STRUCT and slot.table in kinds[i][1].tables:
-                j = i
+                j, last = i, i
                 names: list[str] = []
-                while j < nxt and (kinds[j][0] in (STRUCT, EMPTY) or
-                                   (kinds[j][0] == LABEL and len(clean(toks[j].text)) > _SHORT_TEXT)):
-                    if kinds[j][0] == STRUCT and kinds[j][1].column:
-                        names.extend(w for w in clean(toks[j].text).split() if lex.column_of(slot.table, w) is not None)
+                while j < nxt:
+                    kj, pj = kinds[j]
+                    if kj == STRUCT and slot.table in pj.tables:
+                        last = j
+                        if pj.column:
+                            names.extend(w for w in clean(toks[j].text).split()
+                                         if lex.column_of(slot.table, w) is not None)
+                    elif not (kj == EMPTY or (kj == LABEL and j - last <= 2 and not self._text_value(toks[j].text))):
+                        break
                     j += 1
-                # the values start right after the header's last heading (blank cells included)
-                start = j
-                while start > i and kinds[start - 1][0] == EMPTY:
-                    start -= 1
-                while start < j and toks[start].line == toks[start - 1].line and toks[start].sep != BAR:
-                    start += 1          # blank cells on the header's own line pad the header
+                # the values start after the header's last heading; blank cells on that heading's own line
+                # (not a ``|`` line of their own) pad the header
+                start = last + 1
+                while start < nxt and kinds[start][0] == EMPTY and toks[start].line == toks[last].line \
+                        and toks[start].sep != BAR:
+                    start += 1
                 vals = []
                 k = start
                 while k < nxt and kinds[k][0] in (EMPTY, VALUE, UNIT) or (
                         k < nxt and kinds[k][0] == LABEL and self._text_value(toks[k].text) and len(vals) < n):
                     vals.append(toks[k])
                     k += 1
-                nonempty = sum(1 for v in vals if clean(v.text))
-                if vals and (best is None or nonempty > best[0]):
-                    best = (nonempty, vals, names, k)
+                rank = (sum(1 for v in vals if clean(v.text)), min(len(vals), n))
+                if vals and (best is None or rank > best[0]):
+                    best = (rank, vals, names, k)
                 i = max(k, i + 1)
                 continue
             i += 1
@@ -387,6 +394,17 @@ class Grammar:
         if st is not None or label in _SUBTOTALS:
             return f"«{label[:40]}» is not a row of the form but holds values"
         return f"unknown label «{label[:60]}» (not a row of template {self.lex.template.id})"
+
+    def header_cut(self, toks: list[Token]) -> int | None:
+        """The line of a table header the page ends in (no row, no text after it), or None."""
+        last = None
+        for i, t in enumerate(toks):
+            k, p = self.kind(t.text)
+            if k == STRUCT and p.tables and not p.footer:
+                last = i
+            elif last is not None and len(clean(t.text)) >= 15:
+                last = None
+        return toks[last].line if last is not None else None
 
     def _closure(self, toks, kinds, al: Alignment) -> None:
         end = al.last_token

@@ -69,12 +69,21 @@ def extract_text(text: str, source_file: str, *, html: bool | None = None, agenc
     for tid in candidates:
         al = grammar(tid).align(toks)
         n = len(al.rows)
-        if n >= 3 or (n and det.template == tid):
+        valued = any(clean(v.text) for r in al.rows.values() for v in r.values)
+        if n >= 3 or (n and det.template == tid) or (n == 2 and valued):
             scores[tid] = n
             if best is None or (n, al.score) > (len(best[1].rows), best[1].score):
                 best = (tid, al)
     if best is None:
-        if candidates:
+        if det.template in TEMPLATE_IDS:
+            res.template = det.template         # the markers tell the template even with no row read
+            header = grammar(det.template).header_cut(toks)
+            if header is not None:
+                res.issue("X-02", f"表格被截断 / the page stops inside the table, after its header (line {header}): "
+                                  "no row was read and nothing was filled in", header)
+            else:
+                _no_table(res, det)
+        elif candidates:
             _no_table(res, det)
         _finish_meta(res, meta_items, None, agency, year, doc)
         _narr(res, narr_items, det.template if det.template in TEMPLATE_IDS else "")
@@ -203,14 +212,14 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
             continue
         cols = table.columns
         n = len(cols)
-        vals, extra = map_values(rr.values, n)
+        cmap = al.col_map.get(slot.table)
+        vals, extra = map_values(rr.values, len(cmap) if cmap and len(cmap) < n else n)
         short_ok = truncated and sid == last.slot
-        if extra or (len(vals) < n and not short_ok):
+        if extra or (len(vals) < (len(cmap) if cmap else n) and not short_ok):
             issues.append(Issue("X-13", f"line {rr.line}: row «{(rr.label or table.title)[:40]}» has "
                                         f"{len(vals) + len(extra)} cells, the table has {n} columns"
                                         + (" (missing cells are left blank)" if len(vals) < n else
                                            " (extra cells not mapped)"), rr.line, rr.text))
-        cmap = al.col_map.get(slot.table)
         order = cmap if (cmap and len(cmap) == len(vals) and cmap != list(range(len(vals)))) else list(range(n))
         by_col = {ci: (vals[i] if i < len(vals) else None) for i, ci in enumerate(order)}
         labels = al.col_labels.get(slot.table, [])

@@ -75,8 +75,10 @@ def _trailing_values(field: str) -> list[str]:
         return [field]
     words = s.split()
     k = len(words)
-    while k > 1 and (value_like(words[k - 1]) or words[k - 1] in UNIT_WORDS):
+    while k > 0 and (value_like(words[k - 1]) or words[k - 1] in UNIT_WORDS):
         k -= 1
+    if k == 0 and len(words) >= 2:
+        return words                # a line of values only (PDF: section 四's one data row)
     if k == len(words) or k == 0:
         return [field]
     head = " ".join(words[:k])
@@ -103,7 +105,7 @@ def _split_line(line: str) -> list[tuple[str, str]] | None:
     if "\t" in s:
         # a leading TAB is a line prefix on a one-cell line (a cell per line after a TAB); on a line with
         # more TABs it ends an empty first cell
-        t = s[1:] if s.startswith("\t") and "\t" not in s[1:].rstrip("\t") else s
+        t = s[1:] if s.startswith("\t") and s.count("\t") == 1 else s
         return [(TAB if i else NL, f) for i, f in enumerate(t.split("\t"))]
     core = st
     if _SPACES.search(core):
@@ -127,6 +129,11 @@ def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Toke
     for i, line in enumerate(lines):
         st = line.strip(BLANKS)
         if not st and "\t" not in line:
+            if line.strip(" \r\n"):
+                # a line of only no-break or full-width spaces (``<p>&nbsp;</p>`` copied): an EMPTY cell
+                out.append(Token(line.rstrip("\r\n"), ln(i), NL))
+                blanks = 0
+                continue
             blanks += 1
             continue
         if blank_gap and blanks >= 3 and out:
