@@ -62,6 +62,7 @@ class ParsedCell:
         return self.state in (State.NUMERIC, State.ZERO)
 
 
+@functools.lru_cache(maxsize=131072)
 def clean(raw: str | None) -> str:
     """The text with surrounding white space (incl. no-break and full-width spaces) and ``&nbsp;`` removed."""
     if raw is None:

@@ -38,6 +38,7 @@ _TRAIL_DASH = re.compile(r"[—\-－―─]+$")
 _GLUE_UNITS = ("人次", "万元", "亿元", "件次", "条", "件", "次", "篇", "个", "人", "元", "项", "期", "份", "场")
 _SAME_ROW = frozenset({TAB, PIPE, CELL, SPACES})
 _SUBTOTALS = frozenset({"小计", "合计", "共计", "总计", "其中", "备注"})
+_FAR, _FAR_COST = 60, 0.5   # a row more than 60 tokens after the previous one costs (narrative between)
 _SHORT_TEXT = 6            # a text this short after a label is a value (详见附表, 略), not a row
 
 
@@ -85,6 +86,7 @@ class Grammar:
     def __init__(self, lex: Lexicon):
         self.lex = lex
         self._kinds: dict[str, tuple[int, object]] = {}
+        self._glue: dict[str, tuple[str, str, str] | None] = {}
 
     # ------------------------------------------------------------------ 1. classify
     def kind(self, text: str) -> tuple[int, object]:
@@ -119,7 +121,11 @@ class Grammar:
         for t in toks:
             k, _ = self.kind(t.text)
             if k == LABEL:
-                parts = self._glued(clean(t.text))
+                parts = self._glue.get(t.text, 0)
+                if parts == 0:
+                    if len(self._glue) > 200_000:
+                        self._glue.clear()
+                    parts = self._glue[t.text] = self._glued(clean(t.text))
                 if parts:
                     head, unit, value = parts
                     out.append(Token(head, t.line, t.sep, t.col, t.table))
@@ -193,14 +199,41 @@ class Grammar:
     # ------------------------------------------------------------------ 3. alignment
     @staticmethod
     def chain(cands: list[Anchor]) -> tuple[list[Anchor], float]:
+        """The best chain (see the module docstring), in O(K·(W + log S)): predecessors whose label ends
+        more than ``_FAR`` tokens before are kept in a prefix-max tree over template rows."""
         if not cands:
             return [], 0.0
         cands = sorted(cands, key=lambda a: (a.start, a.end, a.slot))
+        size = max(c.slot for c in cands) + 2
+        tree = [(-1e18, -1)] * (size + 1)          # Fenwick prefix max of best + 0.02·(slot + 1)
+        far_at = [(-1e18, -1)] * size               # best of the far predecessors per slot (adjacency)
         best = [0.0] * len(cands)
         back = [-1] * len(cands)
+        fi = 0
         for ci, c in enumerate(cands):
+            while fi < ci and cands[fi].start < c.start - _FAR - 2:
+                p = cands[fi]
+                v = best[fi] + 0.02 * (p.slot + 1)
+                i = p.slot + 1
+                while i <= size:
+                    if v > tree[i][0]:
+                        tree[i] = (v, fi)
+                    i += i & -i
+                if best[fi] > far_at[p.slot][0]:
+                    far_at[p.slot] = (best[fi], fi)
+                fi += 1
             b, bj = 0.0, -1
-            for pj in range(ci - 1, -1, -1):
+            i = c.slot                               # far: slots < c.slot
+            while i > 0:
+                v, j = tree[i]
+                if j >= 0 and v - 0.02 * c.slot - _FAR_COST > b:
+                    b, bj = v - 0.02 * c.slot - _FAR_COST, j
+                i -= i & -i
+            if c.slot > 0:
+                v, j = far_at[c.slot - 1]
+                if j >= 0 and v + 0.3 - _FAR_COST > b:
+                    b, bj = v + 0.3 - _FAR_COST, j
+            for pj in range(ci - 1, fi - 1, -1):     # near: exact
                 p = cands[pj]
                 if p.end >= c.start or p.slot >= c.slot:
                     continue
@@ -209,8 +242,8 @@ class Grammar:
                     v += 0.3
                 else:
                     v -= 0.02 * (c.slot - p.slot - 1)
-                if c.start - p.end > 60:
-                    v -= 0.5
+                if c.start - p.end > _FAR:
+                    v -= _FAR_COST
                 if v > b:
                     b, bj = v, pj
             best[ci] = c.score + b

@@ -6,7 +6,7 @@ local variant) in the chosen layout, and a footer — from a mapping ``(item, co
 Cells not in the mapping are left blank. Extraction of the result must give the same cells
 back: that is the round-trip property of ``tests/test_extract_props.py``.
 
-Layouts (see :mod:`checks.extract.layouts`): ``tab-rows``, ``tab-cells``, ``glued`` (``old``
+Layouts: ``tab-rows``, ``tab-cells``, ``glued`` (``old``
 only; values must be digits or blank), ``pipe-vertical``, ``pipe-rows`` (``| a | b |``, so raw
 gains the padding spaces), ``pipe-compact`` (``|a|b|``), ``line-blocks`` (no TAB: a blank cell
 cannot be written, so only trailing blank cells of a row are allowed), ``html`` (``<table>`` with
@@ -18,7 +18,7 @@ from __future__ import annotations
 import html as _h
 import re
 
-from checks.templates import Table, Template, load
+from checks.templates import Table, Template, cell_key, load
 
 LAYOUTS = ("tab-rows", "tab-cells", "glued", "pipe-vertical", "pipe-rows", "pipe-compact", "line-blocks", "html")
 EXACT_RAW = {"tab-rows", "tab-cells", "pipe-compact", "pipe-vertical", "line-blocks"}
@@ -36,11 +36,7 @@ def _rows(tmpl: Template, variant: str | None):
 
 
 def _key(table: Table, row, col=None) -> tuple[str, str]:
-    if table.layout == "list":
-        return row.code, "value"
-    if table.layout == "grid":
-        return f"{row.code}.{col.code}", "value"
-    return row.code, col.code
+    return cell_key(table.layout, row.code, col.code if col is not None else None)
 
 
 def _model(tmpl: Template, variant: str | None, values: dict, stop_after: str | None):

@@ -24,7 +24,7 @@ from checks.extract.grammar import Alignment, Grammar, map_values, split_list
 from checks.extract.lexicon import lexicon
 from checks.extract.model import Issue, ReportResult
 from checks.extract.tokens import BAR, BLANKS, CELL, GLUE, PIPE, ROW, SPACE, SPACES, TAB, html_tokens, text_tokens
-from checks.templates import TEMPLATE_IDS, VALUE as VALUE_COLUMN
+from checks.templates import TEMPLATE_IDS, cell_key
 
 _GRAMMARS: dict[str, Grammar] = {}
 
@@ -204,7 +204,7 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
             for c in extra:
                 issues.append(Issue("X-03", f"line {c.line}: extra cell «{clean(c.text)[:40]}» after the value of "
                                             f"«{rr.label[:40]}» — not mapped to a cell", c.line, c.text))
-            spec = tmpl.cell_index[(row.code, VALUE_COLUMN)]
+            spec = tmpl.cell_index[cell_key(table.layout, row.code)]
             raw = val.text if val is not None else ""
             line = val.line if (val is not None and val.own) else rr.line
             _emit(res, spec, raw, line, rr.label, clean(unit.text) if unit is not None else "", variant,
@@ -226,8 +226,7 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
         for ci, col in enumerate(cols):
             if ci not in by_col:
                 continue
-            spec = (tmpl.cell_index[(f"{row.code}.{col.code}", VALUE_COLUMN)] if table.layout == "grid"
-                    else tmpl.cell_index[(row.code, col.code)])
+            spec = tmpl.cell_index[cell_key(table.layout, row.code, col.code)]
             c = by_col[ci]
             if c is None:
                 if short_ok:
