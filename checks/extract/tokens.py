@@ -90,6 +90,8 @@ def _trailing_values(field: str) -> list[str]:
 def _split_line(line: str) -> list[tuple[str, str]] | None:
     """A line → [(separator, field)], or None for a line that is not content (a markdown rule)."""
     s = line.rstrip("\r\n")
+    if "｜" in s:
+        s = s.replace("｜", "|")           # a full-width bar separates cells as ``|`` does
     st = s.strip(BLANKS)
     if "|" in st:
         if _MD_RULE.match(st):
@@ -140,7 +142,7 @@ def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Toke
             for _ in range((blanks - 1) // 2):
                 out.append(Token("", ln(i), NL, own=False))
         blanks = 0
-        if st == "|":
+        if st in ("|", "｜"):
             if closed:
                 out.append(Token("", ln(i), BAR, own=False))
             closed = after_bar = True
