@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 ISSUE_CODES: dict[str, tuple[str, str]] = {
     "X-01": ("table-not-found", "error"),      # no statistics table in the report: zero cells, never zeros
     "X-02": ("table-truncated", "error"),      # the table stops before its last row; message names the last row read
-    "X-03": ("unmapped-line", "warning"),      # a table line that was not mapped to a cell (line + reason)
+    "X-03": ("unmapped-line", "warning"),      # values under no row of the template (line + reason)
     "X-04": ("template-unknown", "error"),     # no template marker (domain.md §0) and no known row labels
     "X-05": ("template-mixed", "error"),       # markers of two templates in the table
     "X-06": ("year-not-found", "error"),
@@ -25,7 +25,7 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
 
 @dataclass(slots=True)
 class Cell:
-    """A piece of table text as the layout delimits it (never stripped)."""
+    """An HTML table cell after span expansion (never stripped); see :func:`checks.extract.html.grid`."""
 
     text: str
     line: int               # 1-based line of the text (HTML: the <tr> line)
@@ -36,7 +36,7 @@ class Cell:
 
 @dataclass(slots=True)
 class Row:
-    """One table row as a layout delimits it (or a block of cells still to be grouped)."""
+    """One HTML table row, spans expanded."""
 
     cells: list[Cell]
     line: int
@@ -53,15 +53,6 @@ class Issue:
     @property
     def severity(self) -> str:
         return ISSUE_CODES[self.code][1]
-
-
-@dataclass(slots=True)
-class Region:
-    """A table's lines in a text report: [start, end) indexes into the line list."""
-
-    start: int
-    end: int
-    layout: str = ""
 
 
 @dataclass
