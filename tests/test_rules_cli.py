@@ -41,7 +41,7 @@ def test_check_seeds_exit_1_and_json(seeds_db):
     r = gk("check", "--db", seeds_db, "--json")
     assert r.exit_code == 1
     out = json.loads(r.stdout)
-    assert out["summary"] == {"error": 5, "warning": 9, "info": 291, "waived": 0}
+    assert out["summary"] == {"error": 5, "warning": 9, "info": 83, "waived": 0}
     assert out["reports"] == 5 and out["exit_code"] == 1
     first = out["findings"][0]
     assert set(first) == {"code", "name", "severity", "agency", "year", "template", "item", "column", "expected",
@@ -56,7 +56,7 @@ def test_check_human_output_and_quiet(seeds_db):
     r = gk("check", "--db", seeds_db)
     assert r.exit_code == 1
     assert "ERROR   O-15  old.s8.staff.total :353" in r.stdout
-    assert "5 report(s) checked (strict) → 5 error(s), 9 warning(s), 291 info, 0 waived" in r.stdout
+    assert "5 report(s) checked (strict) → 5 error(s), 9 warning(s), 83 info, 0 waived" in r.stdout
     q = gk("check", "--db", seeds_db, "--quiet")
     assert q.exit_code == 1 and q.stdout == ""
 
@@ -119,7 +119,7 @@ def test_waivers_active_and_expired(tmp_path, seeds_db):
     ak = [f for f in out["findings"] if f["agency"] == "安康市工信局" and f["severity"] == "error"]
     assert {(f["code"], f["waived"], f["waiver_reason"]) for f in ak} == {
         ("O-15", True, "已核实：从事人员为兼职 2 人"), ("L-02", True, "同上")}
-    assert out["summary"] == {"error": 3, "warning": 9, "info": 292, "waived": 2}
+    assert out["summary"] == {"error": 3, "warning": 9, "info": 84, "waived": 2}
     w01 = [f for f in out["findings"] if f["code"] == "W-01"]
     assert len(w01) == 1 and w01[0]["severity"] == "info" and "2020-01-01" in w01[0]["message"]
     o3 = [f for f in out["findings"] if f["code"] == "O-03" and f["severity"] == "warning"]

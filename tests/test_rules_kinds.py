@@ -56,8 +56,9 @@ def test_sum_equals_per_column_and_per_row():
     assert (f.actual, f.expected, f.delta) == (3, 0, 3)
     assert f.message == ("一、本年新收政府信息公开申请数量 + 二、上年结转政府信息公开申请数量 ≠ （七）总计 + "
                          "四、结转下年度继续办理（自然人列）：3 + 0 ≠ 0 + 0")
-    assert f.message_en == ("s3.new_received + s3.carried_over ≠ s3.result.total + s3.carry_forward "
-                            "(column natural): 3 + 0 ≠ 0 + 0")
+    assert f.message_en == ("I. New applications this year + II. Applications carried over from last year ≠ "
+                            "III.(7) Total handled + IV. Carried forward to next year (column natural persons): "
+                            "3 + 0 ≠ 0 + 0")
     n3 = one(df, "N-03", "v2019.s3.new_received", "total")
     assert (n3.actual, n3.expected) == (0, 3)
     assert n3.message.endswith("（一、本年新收政府信息公开申请数量）：0 ≠ 3 + 0 + 0 + 0 + 0 + 0（=3）")
@@ -124,7 +125,7 @@ def test_strict_blank_in_a_failing_sum():
         ("N-01", "v2019.s3.new_received", "total", "error", True),
         ("N-03", "v2019.s3.carried_over", "total", "info", False),      # holds with blank = 0: info
         ("N-08", "v2019.s3.result.total", "natural", "info", False),
-        ("B-01", "v2019.s3.carried_over", "natural", "info", False),    # the blank cell itself
+        ("B-01", "v2019.s3", "", "info", False),    # the table with its blank cell listed
     }
     f = one(df, "N-01", "v2019.s3.new_received", "natural")
     assert (f.actual, f.expected, bool(f.lenient)) == (3, 0, False)
@@ -132,8 +133,11 @@ def test_strict_blank_in_a_failing_sum():
     assert f.message_en.endswith(": 3 + blank ≠ 0 + 0 (1 cell(s) hold no number; taken as 0 it still fails; inexact)")
     i = one(df, "N-03", "v2019.s3.carried_over", "total")
     assert i.message.endswith("：0 = 空 + 0 + 0 + 0 + 0 + 0（=0）（1 个单元格未填数字，按 0 计算成立，无法精确校验）")
-    b = one(df, "B-01", "v2019.s3.carried_over", "natural")
-    assert b.message == "二、上年结转政府信息公开申请数量 / 自然人 未填数字（空白），参与合计校验"
+    b = one(df, "B-01", "v2019.s3", "")
+    assert b.message == ("「三、收到和处理政府信息公开申请情况」有 1 个参与合计校验的单元格未填数字："
+                         "二、上年结转政府信息公开申请数量 / 自然人（空白）")
+    assert b.message_en == ("III. Applications received and handled: 1 cell(s) that take part in sum checks hold no "
+                            "number: II. Applications carried over from last year / natural persons (blank)")
 
 
 def test_lenient_counts_blanks_as_zero_and_says_so():
@@ -150,13 +154,14 @@ def test_na_and_text_cells_in_sums():
                                    "old.s4.review.other": "详见附表", "old.s6.complaints": "略"}))
     assert keys(df, with_info=True) == {
         ("O-13", "old.s4.review.total", "value", "error", False),
-        ("B-01", "old.s4.review.upheld", "value", "info", False),
+        ("B-01", "old.s4", "", "info", False),
         ("L-06", "old.s4.review.other", "value", "error", True),
         ("L-06", "old.s6.complaints", "value", "error", True),
     }
     assert one(df, "O-13", "old.s4.review.total").message.endswith(
         "：2 ≠ 「/」 + 0 + 「详见附表」（=0）（2 个单元格未填数字，按 0 计算仍不成立，结果不精确）")
-    assert one(df, "B-01", "old.s4.review.upheld").message == "（一）维持具体行政行为数 未填数字（填写为「/」），参与合计校验"
+    assert one(df, "B-01", "old.s4", "").message == ("「四、行政复议数量」有 1 个参与合计校验的单元格未填数字："
+                                                 "（一）维持具体行政行为数（填写为「/」）")
     assert one(df, "L-06", "old.s6.complaints").message == "六、举报投诉数量 应填数字，实际为文字「略」"
 
 
@@ -178,7 +183,7 @@ def test_blank_total_over_filled_parts():
 def test_blank_total_over_zero_parts_is_only_info():
     df = check(template_rows(OLD, {"old.s8.staff.total": ""}))
     assert keys(df, with_info=True) == {("O-15", "old.s8.staff.total", "value", "info", False),
-                                        ("B-01", "old.s8.staff.total", "value", "info", False)}
+                                        ("B-01", "old.s8", "", "info", False)}
 
 
 def test_matrix_total_column_blank():

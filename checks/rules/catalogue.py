@@ -221,7 +221,8 @@ class Cell:
     row_label: str     # the row's label (after the variant's relabels), with its group where it needs one
     col_label: str     # the column's label ('' for list tables)
     label: str         # the full official label a reviewer reads
-    code: str          # short code for English messages: s3.new_received@natural
+    code: str          # short code: s3.new_received@natural
+    label_en: str = ""  # the English label (checks/templates/labels_en.yaml) English messages name it by
 
     @property
     def key(self) -> tuple[str, str]:
@@ -272,7 +273,7 @@ class Geometry:
         item, column = T.cell_key(table.layout, row_code, col_code)
         code = self.short(T.cell_code(item, column))
         if col is None:
-            return Cell(item, column, row_code, T.VALUE, tbl, section, rl, "", rl, code)
+            return Cell(item, column, row_code, T.VALUE, tbl, section, rl, "", rl, code, T.row_label_en(row_code))
         group = col.group.split("/")[-1] if col.group else ""
         if table.layout == "grid":
             head = table.title if table.id.startswith("s2.") else ""
@@ -280,7 +281,8 @@ class Geometry:
             col_label = f"{group}{col.label}"
         else:
             full, col_label = f"{rl} / {col.label}", col.label
-        return Cell(item, column, row_code, col.code, tbl, section, rl, col_label, full, code)
+        return Cell(item, column, row_code, col.code, tbl, section, rl, col_label, full, code,
+                    T.cell_label_en(row_code, col.code))
 
     def match_rows(self, ref: str, table: T.Table | None = None) -> list[str]:
         """Row codes a (relative, possibly globbed) row ref names, in template order (headings excluded for globs)."""
@@ -408,8 +410,8 @@ def _labels(g: Geometry, cells: list[Cell], per: str | None) -> tuple[list[str],
                                                                          and table.layout == "matrix"):
         col = next(iter(cols))
         cl = next(c.col_label for c in cells)
-        return ([c.row_label for c in cells], [g.short(c.row) for c in cells], M.word("zh", "where_column", label=cl),
-                M.word("en", "where_column", label=col))
+        return ([c.row_label for c in cells], [T.row_label_en(c.row) for c in cells],
+                M.word("zh", "where_column", label=cl), M.word("en", "where_column", label=T.col_label_en(col)))
     if table.layout != "list" and len(rows) == 1:
         row = next(iter(rows))
         rl = g.row_label[row]
@@ -419,10 +421,12 @@ def _labels(g: Geometry, cells: list[Cell], per: str | None) -> tuple[list[str],
             where = rl or "/".join(p for p in groups if p)
             labels = [col_objs[c.col].label for c in cells]
             where_zh = M.word("zh", "where_row", label=where) if where else ""
-            return labels, [c.col for c in cells], where_zh, M.word("en", "where_row", label=g.short(row))
-        return ([c.col_label for c in cells], [c.col for c in cells],
-                M.word("zh", "where_row", label=_row_display(g.rows[row], rl)), M.word("en", "where_row", label=g.short(row)))
-    return [c.label for c in cells], [c.code for c in cells], "", ""
+            return (labels, [T.col_label_en(c.col) for c in cells], where_zh,
+                    M.word("en", "where_row", label=T.row_label_en(row)))
+        return ([c.col_label for c in cells], [T.col_label_en(c.col) for c in cells],
+                M.word("zh", "where_row", label=_row_display(g.rows[row], rl)),
+                M.word("en", "where_row", label=T.row_label_en(row)))
+    return [c.label for c in cells], [c.label_en for c in cells], "", ""
 
 
 def _join(labels: list[str], lang: str) -> str:
@@ -588,13 +592,23 @@ def spec_frame() -> pd.DataFrame:
         g = geometry(t, v)
         cell = g.cell(row_code, col_code or None)
         dz, de = domain_text(money, signed)
-        rows.append({"tbl": cell.tbl, "section": cell.section, "label": cell.label, "label_en": cell.code,
+        rows.append({"tbl": cell.tbl, "section": cell.section, "label": cell.label, "label_en": cell.label_en,
                      "domain": dz, "domain_en": de, "row_label": g.row_label[row_code] or cell.label,
                      "section_label": g.section_label(cell.section),
-                     "tbl_label": g.table_label(g.row_table[row_code])})
+                     "tbl_label": g.table_label(g.row_table[row_code]),
+                     "section_label_en": _section_en(t, cell.section), "row_label_en": T.row_label_en(row_code), "tbl_label_en": T.table_label_en(cell.tbl)})
     extra = pd.DataFrame(rows, index=base.index)
     return pd.concat([base[["template", "variant", "item", "column", "row_code", "heading", "money", "signed"]],
                       extra], axis=1)
+
+
+def _section_en(template: str, section: str) -> str:
+    """English label of a section: its table's for v2019/v2021, the section row's for old (old.s4)."""
+    if template != "old":
+        return T.table_label_en(section)
+    rows = T._english()["rows"]
+    short = T._short(section)
+    return rows.get(short) or next((v for k, v in rows.items() if k.startswith(short + ".")), short)
 
 
 @functools.cache
@@ -612,7 +626,7 @@ def parent_pairs() -> pd.DataFrame:
                         rows.append({"template": tpl.id, "variant": v, "p_item": parent.item,
                                      "p_column": parent.column, "c_item": k.item, "c_column": k.column,
                                      "relation": relation, "pos": i, "label": parent.label,
-                                     "label_en": parent.code, "child_label": k.label, "child_code": k.code,
+                                     "label_en": parent.label_en, "child_label": k.label, "child_code": k.label_en,
                                      "tbl": parent.tbl, "section": parent.section})
                 cols = [c.code for c in table.columns] if table.layout == "matrix" else [None]
                 for row in table.rows:

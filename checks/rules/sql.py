@@ -81,7 +81,8 @@ def reps_sql() -> str:
 SPEC_COLS = [("sid", "INTEGER"), ("template", "VARCHAR"), ("variant", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
              ("row_code", "VARCHAR"), ("tbl", "VARCHAR"), ("section", "VARCHAR"), ("heading", "BOOLEAN"),
              ("row_cells", "INTEGER"), ("label", "VARCHAR"), ("label_en", "VARCHAR"), ("row_label", "VARCHAR"),
-             ("section_label", "VARCHAR"), ("tbl_label", "VARCHAR")]
+             ("section_label", "VARCHAR"), ("tbl_label", "VARCHAR"), ("section_label_en", "VARCHAR"),
+             ("tbl_label_en", "VARCHAR"), ("row_label_en", "VARCHAR")]
 
 
 @functools.cache

@@ -311,3 +311,37 @@ def normalize_label(text: str, *, strip_numbering: bool = True) -> str:
         s = _NUMBERING.sub("", s, count=1)
         s = re.sub(r"^其中[:：]", "", s)
     return s
+
+
+@functools.cache
+def _english() -> dict:
+    with open(HERE / "labels_en.yaml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _short(code: str) -> str:
+    head, _, rest = code.partition(".")
+    return rest if head in TEMPLATE_IDS else code
+
+
+def row_label_en(row_code: str) -> str:
+    """The English label of a row (``labels_en.yaml``), e.g. ``v2019.s3.new_received`` →
+    ``I. New applications this year``; the short code when none is recorded."""
+    return _english()["rows"].get(_short(row_code), _short(row_code))
+
+
+def col_label_en(col_code: str | None) -> str:
+    """The English label of a column (``''`` for ``value``); the code when none is recorded."""
+    if not col_code or col_code == VALUE:
+        return ""
+    return _english()["columns"].get(col_code, col_code)
+
+
+def table_label_en(table_id: str) -> str:
+    """The English title of a table (``s3``, ``main``, qualified ``v2019.s3`` too)."""
+    return _english()["tables"].get(_short(table_id), _short(table_id))
+
+
+def cell_label_en(row_code: str, col_code: str | None = None) -> str:
+    """A cell's English label: its row's, then its column's after `` / `` (none for ``value``)."""
+    return " / ".join(p for p in (row_label_en(row_code), col_label_en(col_code)) if p)

@@ -73,7 +73,7 @@ class CellKind(Kind):
                     for cell, _row, _col, _spec in cls.targets(b, r, tid, v):
                         s = specs[(tid, v, cell.item, cell.column)]
                         zh = M.fill(r.message["zh"], {"label": cell.label, "domain": s["domain"]})
-                        en = M.fill(r.message["en"], {"label": cell.code, "domain": s["domain_en"]})
+                        en = M.fill(r.message["en"], {"label": cell.label_en, "domain": s["domain_en"]})
                         rows.append((int(s["sid"]), r.code, r.name, r.severity, tid, v, cell.item, cell.column,
                                      cell.tbl, cell.section, bool(s["money"]), bool(s["signed"]),
                                      float(r.params.get("max", 0) or 0), zh, en))
@@ -150,9 +150,16 @@ class MoneyUnit(CellKind):
 
 @register
 class BlankCell(CellKind):
-    """A blank (空, 不适用) cell that takes part in a comparison: recorded, never silently 0 (strict mode only)."""
+    """Blank (空, 不适用) cells that take part in a comparison: recorded, never silently 0 (strict mode only).
+
+    One finding per report and table (section): item = the section code, column NULL, ``actual`` =
+    how many of its cells are blank, the message lists them (``{cells}``: label and state), so a
+    blank-heavy report gives a handful of rows instead of one per cell. Cells of a table that is
+    blank altogether are left to ``B-02``/``B-03``.
+    """
 
     name, exact, needs_status = "blank-cell", False, True
+    placeholders = frozenset({"label", "n", "cells"})
     bad = "c.state IN ('EMPTY', 'NA') AND b.report_id IS NULL"
 
     @classmethod
@@ -162,4 +169,47 @@ class BlankCell(CellKind):
 
     @classmethod
     def sql(cls, b, rules):
-        return [] if b.lenient else super().sql(b, rules)
+        from checks.rules.sql import lit, spec_lookup
+
+        if b.lenient:
+            return []
+        rows = []
+        specs = spec_lookup()
+        for r in rules:
+            for tid in r.templates:
+                for v in C.variants_of(tid):
+                    for cell, _row, _col, _spec in cls.targets(b, r, tid, v):
+                        s = specs[(tid, v, cell.item, cell.column)]
+                        rows.append((int(s["sid"]), r.code, r.name, r.severity, tid, v, cell.item, cell.column,
+                                     cell.tbl, cell.section, bool(s["money"]), bool(s["signed"]), 0.0,
+                                     cell.label, cell.label_en))
+        cr = b.table("cr", CELL_RULE_COLS, rows)
+        msgs = {r.code: r.message for r in rules}
+        grp = f"""grp AS (
+  SELECT r.report_id, k.code, any_value(k.name) AS name, any_value(k.severity) AS severity, k.section,
+         any_value(s.section_label) AS label, any_value(s.section_label_en) AS label_en, count(*) AS n,
+         string_agg(k.msg_zh || '（' || {M.state_text_sql("c", "zh")} || '）', '；' ORDER BY k.sid) AS cells_zh,
+         string_agg(k.msg_en || ' (' || {M.state_text_sql("c", "en")} || ')', '; ' ORDER BY k.sid) AS cells_en,
+         min(c.source_line) AS source_line, any_value(c.source_file) AS source_file
+  FROM cx c
+  JOIN cr k ON k.sid = c.sid
+  JOIN reps r ON r.report_id = c.report_id
+  JOIN specs s ON s.sid = k.sid
+  LEFT JOIN blocked b ON b.report_id = r.report_id AND b.tbl = k.tbl AND b.section = k.section
+  WHERE {cls.bad_sql()}
+  GROUP BY r.report_id, k.code, k.section)"""
+
+        def msg(lang: str) -> str:
+            exprs = {"label": "g.label" if lang == "zh" else "g.label_en", "n": "CAST(g.n AS VARCHAR)",
+                     "cells": f"g.cells_{lang}"}
+            arms = " ".join(f"WHEN {lit(code)} THEN {M.fill_sql(M.sql_text(m[lang]), exprs)}"
+                            for code, m in msgs.items())
+            return f"CASE g.code {arms} END"
+        select = FINDINGS.select({
+            "run_id": lit(b.run_id), "code": "g.code", "name": "g.name", "severity": "g.severity",
+            "agency": "r.agency", "year": "r.year", "template": "r.template", "item": "g.section",
+            "column": "NULL", "actual": "g.n", "message": msg("zh"), "message_en": msg("en"),
+            "source_file": "coalesce(g.source_file, r.source_file)", "source_line": "g.source_line",
+            "report_id": "r.report_id", "exact": lit(False)})
+        ctes = b.prelude({"status"}) + [cr, grp]
+        return [(",".join(r.code for r in rules), b.wrap(ctes, f"{select}\nFROM grp g JOIN reps r USING (report_id)"))]

@@ -60,19 +60,21 @@ class Coverage(Structure):
     where: str = ""         # SQL over tstat t
     key: str = ""           # the finding's item
     label: str = ""         # the part's label (from specs s)
+    label_en: str = ""      # its English label
     key_column: str | None = None   # structure frame column naming the part
 
     @classmethod
     def rule_sql(cls, b, rule) -> str:
         part = f"""part AS (
-  SELECT t.report_id, {cls.key} AS item, any_value({cls.label}) AS label
+  SELECT t.report_id, {cls.key} AS item, any_value({cls.label}) AS label,
+         any_value({cls.label_en or cls.label}) AS label_en
   FROM tstat t JOIN reps r USING (report_id)
   JOIN specs s ON s.template = r.template AND s.variant = r.variant AND s.tbl = t.tbl AND s.section = t.section
   WHERE {cls.where} AND r.template IN ({_templates(rule)})
   GROUP BY ALL)"""
         select = _select(b, rule, {
             "item": "p.item", "message": M.fill_sql(M.sql_text(rule.message["zh"]), {"label": "p.label"}),
-            "message_en": M.fill_sql(M.sql_text(rule.message["en"]), {"label": "coalesce(p.item, '')"}),
+            "message_en": M.fill_sql(M.sql_text(rule.message["en"]), {"label": "coalesce(p.label_en, p.item, '')"}),
             "source_file": "r.source_file"})
         return b.wrap(b.prelude({"status"}) + [part], f"{select}\nFROM part p JOIN reps r USING (report_id)")
 
@@ -89,6 +91,7 @@ class RequiredSection(Coverage):
     name = "required-section"
     where = "t.sec_present = 0 AND t.rep_present > 0"
     key, label, key_column = "t.section", "s.section_label", "section"
+    label_en = "s.section_label_en"
 
     @classmethod
     def ok_frame(cls, df):
@@ -102,6 +105,7 @@ class BlankTable(Coverage):
     name = "blank-table"
     where = "t.tbl_present > 0 AND t.tbl_filled = 0 AND t.rep_filled > 0"
     key, label, key_column = "t.tbl", "s.tbl_label", "tbl"
+    label_en = "s.tbl_label_en"
 
     @classmethod
     def ok_frame(cls, df):
@@ -153,10 +157,10 @@ class RequiredRow(Structure):
   FROM cx c JOIN specs s ON s.sid = c.sid
   WHERE NOT s.heading
   GROUP BY ALL),
-srows AS (SELECT DISTINCT template, variant, row_code, row_label, row_cells, tbl, section FROM specs
+srows AS (SELECT DISTINCT template, variant, row_code, row_label, row_label_en, row_cells, tbl, section FROM specs
           WHERE NOT heading),
 short AS MATERIALIZED (
-  SELECT r.report_id, r.template, r.variant, w.row_code, w.row_label, coalesce(p.n, 0) AS n_present
+  SELECT r.report_id, r.template, r.variant, w.row_code, w.row_label, w.row_label_en, coalesce(p.n, 0) AS n_present
   FROM reps r JOIN srows w ON w.template = r.template AND w.variant = r.variant
   LEFT JOIN present p ON p.report_id = r.report_id AND p.row_code = w.row_code
   JOIN tstat t ON t.report_id = r.report_id AND t.tbl = w.tbl AND t.section = w.section
@@ -167,7 +171,7 @@ short AS MATERIALIZED (
             return M.fill_sql(M.sql_text(m[which]), exprs)
         found = f"""found AS (
   SELECT report_id, row_code AS item, CAST(NULL AS VARCHAR) AS "column",
-         {msg(mz, 'row', {'label': 'row_label'})} AS message, {msg(me, 'row', {'label': 'row_code'})} AS message_en,
+         {msg(mz, 'row', {'label': 'row_label'})} AS message, {msg(me, 'row', {'label': 'row_label_en'})} AS message_en,
          CAST(NULL AS INTEGER) AS source_line, CAST(NULL AS VARCHAR) AS source_file
   FROM short WHERE n_present = 0
   UNION ALL
