@@ -1,0 +1,435 @@
+"""Exports of a check run an office can use: CSV, XLSX, JSON, JUnit XML and Markdown — one module.
+
+Everything starts from one :class:`FindingSet` (``collect(db, run_id)``): the run, one summary row
+per agency and year, and the findings in one shape (:data:`EXPORT_COLUMNS`; the same keys in every
+format and in ``--json`` of ``gongkai report`` and ``gongkai show``). Every finding carries its
+stable ``fingerprint`` (rule, agency, year, cell), the full source path and line, the cell's raw
+text, its labels and messages in Chinese and in English, and ``new`` (not in the previous run).
+Info findings are left out unless ``show_info=True``.
+
+Strings from reports are untrusted: CSV and XLSX neutralise cells that begin with ``=``, ``+``,
+``-``, ``@`` (or a tab/CR) by prefixing ``'`` (:func:`neutralise`); XML and Markdown escape them;
+JSON is JSON. Nothing here prints.
+
+Signatures (stable; :mod:`checks.gate` and the flows import them)::
+
+    collect(db: str | Path, run_id: str | None = None, *, show_info: bool = False) -> FindingSet
+    write_csv(fs: FindingSet, path: str | Path) -> Path           # UTF-8 with BOM
+    write_xlsx(fs: FindingSet, path: str | Path) -> Path          # a summary sheet, then one sheet per agency
+    write_json(fs: FindingSet, path: str | Path) -> Path          # fs.as_dict()
+    junit_xml(fs: FindingSet, *, fail_on: str = "error") -> str   # one <testcase> per agency and year
+    markdown_summary(fs: FindingSet, *, limit: int = 20, report: str | None = None,
+                     lang: str = "zh") -> str                     # a CI comment / Prefect artifact
+    write_all(fs, out_dir, *, xlsx=True) -> list[Path]            # findings.csv/.xlsx/.json, junit.xml, summary.md
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+EXPORT_COLUMNS = ("fingerprint", "code", "name", "severity", "agency", "year", "template", "region", "cell",
+                  "item", "column", "label", "label_en", "raw", "expected", "actual", "delta", "message",
+                  "message_en", "source_file", "source_path", "source_line", "exact", "lenient", "waived",
+                  "waiver_reason", "new")
+"""The keys of one exported finding, in column order."""
+
+REPORT_COLUMNS = ("agency", "year", "template", "variant", "region", "errors", "warnings", "infos", "waived",
+                  "worst", "codes", "new", "source_file", "report_id")
+"""The keys of one per-agency-year summary row."""
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fingerprint(code: str, agency: str | None, year: int | None, item: str | None, column: str | None) -> str:
+    """The stable id of a finding across runs: rule, agency, year and cell (16 hex digits).
+    Same as :data:`FINGERPRINT_SQL` over a findings row."""
+    key = f"{code}|{agency or ''}|{'' if year is None else int(year)}|{item or ''}@{column or ''}"
+    return hashlib.md5(key.encode("utf-8")).hexdigest()[:16]
+
+
+FINGERPRINT_SQL = ("substr(md5(f.code || '|' || coalesce(f.agency, '') || '|' || coalesce(CAST(f.year AS VARCHAR), '')"
+                   " || '|' || coalesce(f.item, '') || '@' || coalesce(f.\"column\", '')), 1, 16)")
+""":func:`fingerprint` in SQL over a findings row ``f``."""
+
+
+def neutralise(value: Any) -> Any:
+    """A string that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first)
+    gets a leading ``'``; anything else is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class FindingSet:
+    """One check run, ready to export: ``run`` (id, time, counts), ``reports`` (one row per current
+    agency and year, :data:`REPORT_COLUMNS`, most severe first) and ``findings`` (:data:`EXPORT_COLUMNS`,
+    by report, most severe first). ``show_info``: whether info findings are included."""
+
+    run: dict
+    reports: tuple[dict, ...]
+    findings: tuple[dict, ...]
+    show_info: bool = False
+    db: str = ""
+    previous_run: str | None = None
+
+    def as_dict(self) -> dict:
+        """The one JSON shape: run, summary, reports, findings."""
+        return {"run": self.run, "summary": self.summary, "reports": list(self.reports),
+                "findings": list(self.findings)}
+
+    @property
+    def summary(self) -> dict:
+        r = self.run
+        return {"reports": r.get("reports", len(self.reports)), "error": r.get("errors", 0),
+                "warning": r.get("warnings", 0), "info": r.get("infos", 0), "waived": r.get("waived", 0),
+                "new": sum(1 for f in self.findings if f.get("new") and f["severity"] != "info"),
+                "show_info": self.show_info}
+
+    def for_report(self, agency: str, year: int | None = None) -> "FindingSet":
+        """The same set restricted to one agency (and year)."""
+        def keep(d):
+            return d["agency"] == agency and (year is None or d["year"] == year)
+        return FindingSet(self.run, tuple(r for r in self.reports if keep(r)),
+                          tuple(f for f in self.findings if keep(f)), self.show_info, self.db, self.previous_run)
+
+
+# --------------------------------------------------------------------------------------- collect
+
+def _labels() -> dict[tuple, tuple[str, str]]:
+    """(template, variant, item, column) → (zh, en) labels of every template cell; (template, variant,
+    section, None) → the section's (for findings about a table)."""
+    from checks.rules.sql import spec_lookup
+
+    out: dict[tuple, tuple[str, str]] = {}
+    for (t, v, item, column), s in spec_lookup().items():
+        out[(t, v, item, column)] = (s["label"], s["label_en"])
+        out.setdefault((t, v, s["section"], None), (s["section_label"], s["section_label_en"]))
+        out.setdefault((t, v, s["tbl"], None), (s["tbl_label"], s["tbl_label_en"]))
+        out.setdefault((t, v, s["row_code"], None), (s["row_label"], s["row_label_en"]))
+    return out
+
+
+def _source_path(source_file: str | None, submission: str | None, kind: str | None) -> str | None:
+    """The full path of the report a finding points at: the report file itself when it was loaded
+    directly, else the recorded file next to the extracted-statistics file that named it."""
+    if not source_file and not submission:
+        return None
+    if kind == "report" and submission:
+        return str(Path(submission).resolve())
+    if source_file and Path(source_file).is_absolute():
+        return source_file
+    if submission and source_file:
+        beside = Path(submission).resolve().parent / source_file
+        return str(beside) if beside.exists() else source_file
+    return str(Path(submission).resolve()) if submission else source_file
+
+
+def collect(db: str | Path, run_id: str | None = None, *, show_info: bool = False) -> FindingSet:
+    """The findings of one check run (default: the latest) with everything the exports need.
+
+    Raises :class:`~checks.errors.UserError` when the warehouse has no such run.
+    """
+    from checks import warehouse
+    from checks.errors import UserError
+    from checks.templates import cell_code
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        runs = con.execute("SELECT run_id, started_at, finished_at, lenient, reports, errors, warnings, infos, waived "
+                           "FROM check_runs ORDER BY started_at").fetchall() if _has(con, "check_runs") else []
+        if not runs:
+            raise UserError(f"{db}: no check run yet (run `gongkai check` or `gongkai run` first)")
+        ids = [r[0] for r in runs]
+        run_id = run_id or ids[-1]
+        if run_id not in ids:
+            raise UserError(f"{db}: no check run {run_id!r}")
+        pos = ids.index(run_id)
+        previous = ids[pos - 1] if pos > 0 else None
+        r = runs[pos]
+        run = {"run_id": r[0], "started_at": str(r[1]), "finished_at": str(r[2]) if r[2] else None,
+               "lenient": bool(r[3]), "reports": r[4], "errors": r[5], "warnings": r[6], "infos": r[7],
+               "waived": r[8], "previous_run": previous, "db": str(db)}
+        prev = set()
+        if previous:
+            prev = {x[0] for x in con.execute(f"SELECT DISTINCT {FINGERPRINT_SQL} FROM findings f WHERE run_id = ?",
+                                              [previous]).fetchall()}
+        where = "" if show_info else " AND (f.severity IN ('error', 'warning') OR f.waived)"
+        cur = con.execute(f"""
+            SELECT f.code, f.name, f.severity, f.agency, f.year, f.template, coalesce(r.variant, '') AS variant,
+                   r.region, f.item, f."column", c.raw, f.expected, f.actual, f.delta, f.message, f.message_en,
+                   coalesce(f.source_file, r.source_file) AS source_file, s.file AS submission, s.kind,
+                   f.source_line, f.exact, f.lenient, f.waived, f.waiver_reason, f.report_id,
+                   {FINGERPRINT_SQL} AS fingerprint
+            FROM findings f
+            LEFT JOIN reports r ON r.report_id = f.report_id
+            LEFT JOIN submissions s ON s.submission_id = r.submission_id
+            LEFT JOIN cells c ON c.report_id = f.report_id AND c.item = f.item AND c."column" = f."column"
+            WHERE f.run_id = ?{where}
+            ORDER BY f.agency, f.year, f.report_id,
+                     CASE f.severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, f.code, f.item, f."column"
+        """, [run_id])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, x)) for x in cur.fetchall()]
+        reps = con.execute("""
+            SELECT r.report_id, r.agency, r.year, r.template, coalesce(r.variant, '') AS variant, r.region,
+                   r.source_file FROM current_reports r""").fetchall()
+    finally:
+        con.close()
+    labels = _labels()
+    findings = []
+    for x in rows:
+        key = (x["template"], x["variant"], x["item"], x["column"])
+        zh, en = labels.get(key) or labels.get((x["template"], x["variant"], x["item"], None)) or ("", "")
+        findings.append({
+            "fingerprint": x["fingerprint"], "code": x["code"], "name": x["name"], "severity": x["severity"],
+            "agency": x["agency"], "year": x["year"], "template": x["template"], "region": x["region"],
+            "cell": cell_code(x["item"], x["column"]) if x["item"] else None, "item": x["item"],
+            "column": x["column"], "label": zh, "label_en": en, "raw": x["raw"],
+            "expected": _num(x["expected"]), "actual": _num(x["actual"]), "delta": _num(x["delta"]),
+            "message": x["message"], "message_en": x["message_en"], "source_file": x["source_file"],
+            "source_path": _source_path(x["source_file"], x["submission"], x["kind"]),
+            "source_line": x["source_line"], "exact": bool(x["exact"]), "lenient": bool(x["lenient"]),
+            "waived": bool(x["waived"]), "waiver_reason": x["waiver_reason"],
+            "new": (x["fingerprint"] not in prev) if previous else None,
+            "_report_id": x["report_id"]})
+    reports = _summaries(reps, findings)
+    for f in findings:
+        f.pop("_report_id")
+    return FindingSet(run, tuple(reports), tuple(findings), show_info, str(db), previous)
+
+
+def _has(con, table: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table])
+                .fetchall()[0][0])
+
+
+def _num(v):
+    if v is None or v != v:
+        return None
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _summaries(reps: list[tuple], findings: list[dict]) -> list[dict]:
+    by: dict[int, list[dict]] = {}
+    for f in findings:
+        by.setdefault(f["_report_id"], []).append(f)
+    out = []
+    for report_id, agency, year, template, variant, region, source_file in reps:
+        fs = [f for f in by.get(report_id, []) if not f["waived"]]
+        n = {s: sum(f["severity"] == s for f in fs) for s in ("error", "warning", "info")}
+        counted: dict[tuple, int] = {}
+        for f in fs:
+            counted[(SEVERITY_RANK[f["severity"]], f["code"])] = counted.get((SEVERITY_RANK[f["severity"]], f["code"]), 0) + 1
+        worst = min(counted, key=lambda k: (k[0], -counted[k], k[1]))[1] if counted else None
+        codes = " ".join(sorted({f["code"] for f in fs if f["severity"] != "info"}))
+        out.append({"agency": agency, "year": year, "template": template, "variant": variant, "region": region,
+                    "errors": n["error"], "warnings": n["warning"], "infos": n["info"],
+                    "waived": sum(f["waived"] for f in by.get(report_id, [])), "worst": worst, "codes": codes,
+                    "new": sum(1 for f in fs if f["new"] and f["severity"] != "info"),
+                    "source_file": source_file, "report_id": report_id})
+    out.sort(key=lambda r: (-r["errors"], -r["warnings"], -r["infos"], r["agency"], r["year"]))
+    return out
+
+
+# ------------------------------------------------------------------------------------ writers
+
+def _cell_out(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "" if v is None else neutralise(v)
+
+
+def write_csv(fs: FindingSet, path: str | Path) -> Path:
+    """The findings as CSV: UTF-8 with a BOM (Excel on a Chinese desktop reads it), a header row of
+    :data:`EXPORT_COLUMNS`, formula prefixes neutralised."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(EXPORT_COLUMNS)
+        for row in fs.findings:
+            w.writerow([_cell_out(row[c]) for c in EXPORT_COLUMNS])
+    return path
+
+
+_SHEET_BAD = str.maketrans({c: "_" for c in "[]:*?/\\'"})
+
+
+def _sheet_titles(agencies: list[str]) -> dict[str, str]:
+    """A valid, unique sheet title (≤ 31 characters, no []:*?/\\) per agency."""
+    out, used = {}, {"汇总"}
+    for a in agencies:
+        base = (a or "?").translate(_SHEET_BAD)[:28] or "_"
+        t, i = base, 2
+        while t.lower() in used:
+            t, i = f"{base[:26]}~{i}", i + 1
+        used.add(t.lower())
+        out[a] = t
+    return out
+
+
+XLSX_COLUMNS = ("severity", "code", "year", "label", "raw", "message", "message_en", "source_path", "source_line",
+                "cell", "expected", "actual", "delta", "new", "waived", "waiver_reason", "fingerprint")
+
+
+def write_xlsx(fs: FindingSet, path: str | Path) -> Path:
+    """An XLSX workbook for sending back to agencies: a summary sheet (汇总, one row per agency and
+    year), then one sheet per agency with its findings. Every string is written as text, formula
+    prefixes neutralised."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def header(ws, names):
+        cells = []
+        for n in names:
+            c = WriteOnlyCell(ws, value=n)
+            c.font = bold
+            cells.append(c)
+        ws.append(cells)
+
+    def text(ws, v):
+        v = _cell_out(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else v
+        c = WriteOnlyCell(ws, value=v)
+        if isinstance(v, str):
+            c.data_type = "s"
+        return c
+
+    summary = wb.create_sheet("汇总")
+    cols = ("agency", "year", "template", "region", "errors", "warnings", "infos", "waived", "worst", "codes", "new",
+            "source_file")
+    header(summary, cols)
+    for r in fs.reports:
+        summary.append([text(summary, r[c]) for c in cols])
+    by: dict[str, list[dict]] = {}
+    for f in fs.findings:
+        by.setdefault(f["agency"], []).append(f)
+    titles = _sheet_titles(sorted(by))
+    for agency in sorted(by):
+        ws = wb.create_sheet(titles[agency])
+        ws.append([text(ws, agency)])
+        header(ws, XLSX_COLUMNS)
+        for f in by[agency]:
+            ws.append([text(ws, f[c]) for c in XLSX_COLUMNS])
+    wb.save(path)
+    return path
+
+
+def write_json(fs: FindingSet, path: str | Path) -> Path:
+    """:meth:`FindingSet.as_dict` as UTF-8 JSON (Chinese kept readable)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(fs.as_dict(), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+def junit_xml(fs: FindingSet, *, fail_on: str = "error") -> str:
+    """JUnit XML: one ``<testsuite>`` for the run, one ``<testcase>`` per agency and year (classname
+    the template, name ``agency year``). Errors fail it (``fail_on="warning"``: warnings too); the
+    failure's text lists the findings with their arithmetic and source line; warnings of a passing
+    case go to ``<system-out>``. Waived and info findings never fail a case."""
+    import xml.etree.ElementTree as ET
+
+    by: dict[tuple, list[dict]] = {}
+    for f in fs.findings:
+        if f["severity"] != "info" and not f["waived"]:
+            by.setdefault((f["agency"], f["year"]), []).append(f)
+    failing = {"error"} if fail_on == "error" else {"error", "warning"}
+    suites = ET.Element("testsuites", name="gongkai-audit")
+    suite = ET.SubElement(suites, "testsuite", name=f"gongkai-audit run {fs.run.get('run_id')}",
+                          timestamp=str(fs.run.get("started_at") or ""))
+    n_fail = 0
+    for r in sorted(fs.reports, key=lambda r: (r["agency"], r["year"])):
+        case = ET.SubElement(suite, "testcase", classname=f"gongkai.{r['template']}", name=f"{r['agency']} {r['year']}")
+        fs_ = by.get((r["agency"], r["year"]), [])
+        bad = [f for f in fs_ if f["severity"] in failing]
+        body = "\n".join(f"{f['severity'].upper()} {f['code']} {f['cell'] or ''} "
+                         f"{f['source_path'] or f['source_file'] or ''}:{f['source_line'] or ''}\n  {f['message']}\n"
+                         f"  {f['message_en']}" for f in fs_)
+        if bad:
+            n_fail += 1
+            codes = " ".join(sorted({f["code"] for f in bad}))
+            el = ET.SubElement(case, "failure", message=f"{r['errors']} error(s), {r['warnings']} warning(s): {codes}",
+                               type=bad[0]["severity"])
+            el.text = body
+        elif fs_:
+            ET.SubElement(case, "system-out").text = body
+    suite.set("tests", str(len(fs.reports)))
+    suite.set("failures", str(n_fail))
+    suite.set("errors", "0")
+    suites.set("tests", str(len(fs.reports)))
+    suites.set("failures", str(n_fail))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+_MD = {"zh": {"title": "政府信息公开年报审核", "summary": "{reports} 份报告：{errors} 个错误，{warnings} 个警告",
+              "new": "（本次新增 {new} 个）", "agency": "单位", "year": "年度", "errors": "错误",
+              "warnings": "警告", "worst": "最主要规则", "more": "另有 {n} 个单位", "full": "完整报告：{report}",
+              "clean": "没有错误或警告。", "run": "检查批次"},
+       "en": {"title": "Disclosure report audit", "summary": "{reports} report(s): {errors} error(s), {warnings} warning(s)",
+              "new": " ({new} new since the last run)", "agency": "agency", "year": "year", "errors": "errors",
+              "warnings": "warnings", "worst": "worst rule", "more": "and {n} more", "full": "Full report: {report}",
+              "clean": "No errors or warnings.", "run": "run"}}
+
+
+def md_escape(text: Any) -> str:
+    """A string as inert Markdown text: HTML and Markdown syntax escaped, one line."""
+    s = "" if text is None else str(text)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_[]{}()#+!|~":
+        s = s.replace(ch, "\\" + ch)
+    return " ".join(s.split())
+
+
+def markdown_summary(fs: FindingSet, *, limit: int = 20, report: str | None = None, lang: str = "zh") -> str:
+    """A short Markdown summary (CI comment, Prefect artifact): the totals, then one table row per
+    agency and year with errors or warnings, most severe first, at most ``limit`` rows and
+    "and N more"; ``report`` (a path or URL of the full report) is linked at the end."""
+    w = _MD[lang]
+    s = fs.summary
+    lines = [f"## {w['title']}", "",
+             w["summary"].format(reports=s["reports"], errors=s["error"], warnings=s["warning"])
+             + (w["new"].format(new=s["new"]) if fs.previous_run else "")
+             + f" · {w['run']} `{md_escape(fs.run.get('run_id'))}`", ""]
+    bad = [r for r in fs.reports if r["errors"] or r["warnings"]]
+    if not bad:
+        lines.append(w["clean"])
+    else:
+        lines += [f"| {w['agency']} | {w['year']} | {w['errors']} | {w['warnings']} | {w['worst']} |",
+                  "| --- | ---: | ---: | ---: | --- |"]
+        for r in bad[:limit] if limit else bad:
+            lines.append(f"| {md_escape(r['agency'])} | {r['year']} | {r['errors']} | {r['warnings']} | "
+                         f"{md_escape(r['worst'] or '')} |")
+        if limit and len(bad) > limit:
+            lines += ["", w["more"].format(n=len(bad) - limit)]
+    if report:
+        lines += ["", w["full"].format(report=md_escape(report))]
+    return "\n".join(lines) + "\n"
+
+
+def write_all(fs: FindingSet, out: str | Path, *, xlsx: bool = True, fail_on: str = "error",
+              report: str | None = None) -> list[Path]:
+    """findings.csv, findings.xlsx (``xlsx``), findings.json, junit.xml and summary.md in ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [write_csv(fs, out / "findings.csv")]
+    if xlsx:
+        paths.append(write_xlsx(fs, out / "findings.xlsx"))
+    paths.append(write_json(fs, out / "findings.json"))
+    (out / "junit.xml").write_text(junit_xml(fs, fail_on=fail_on), encoding="utf-8")
+    (out / "summary.md").write_text(markdown_summary(fs, report=report), encoding="utf-8")
+    return paths + [out / "junit.xml", out / "summary.md"]
