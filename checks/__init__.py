@@ -15,6 +15,14 @@ Names are resolved on first use, so ``import checks`` stays light.
 
 from __future__ import annotations
 
+import os as _os
+
+# No telemetry, no analytics, nothing to the network: set before anything imports GX or Prefect
+# (an explicit setting in the environment still wins).
+for _name, _value in (("GX_ANALYTICS_ENABLED", "False"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
+                      ("DO_NOT_TRACK", "1")):
+    _os.environ.setdefault(_name, _value)
+
 _API = {
     "extract_paths": "checks.extract", "Extraction": "checks.extract", "write_extraction": "checks.extract",
     "load_paths": "checks.warehouse", "status": "checks.warehouse",

@@ -17,10 +17,24 @@ from checks import warehouse
 from checks.errors import UserError
 
 
+def input_files(paths: list[str | Path]) -> list[Path]:
+    """The files to load under ``paths`` (files as given, folders searched); a
+    :class:`~checks.errors.UserError` (exit 3) when there is nothing: no input is never "clean"."""
+    if not paths:
+        raise UserError("no input given: name the files or folders to load")
+    files, _ = warehouse.expand(paths)
+    if not files:
+        names = ", ".join(str(p) for p in list(paths)[:3]) + (" …" if len(paths) > 3 else "")
+        raise UserError(f"no input found in {names}: no report (.txt, .htm, .html) or extracted-statistics "
+                        f"file (.csv, .jsonl, .parquet)")
+    return files
+
+
 def load_step(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
               on_file: Callable | None = None) -> warehouse.LoadResult:
     """Extract (report files) and load everything under ``paths`` into the warehouse (see
-    :func:`checks.warehouse.load_paths`)."""
+    :func:`checks.warehouse.load_paths`); a :class:`~checks.errors.UserError` when there is no input."""
+    input_files(paths)
     return warehouse.load_paths(paths, db, agency=agency, year=year, on_file=on_file)
 
 
@@ -221,6 +235,42 @@ def exit_code(load_code: int, check_code: int) -> int:
     """The main job's exit code: 3 when a file could not be read, else the check's (0 clean, 1 errors,
     2 only warnings with ``fail_on="warning"``). Rows quarantined at load are findings (Q-01) of the check."""
     return 3 if load_code == 3 else check_code
+
+
+def gate_exit_code(load: warehouse.LoadResult, errors: int, warnings: int, fail_on: str) -> int:
+    """The gate's exit code (:mod:`checks.gate`): stricter than the main job's, since what it checks is
+    about to enter the warehouse: 1 for errors, *any* quarantined row or a file whose content cannot be
+    read; 2 only warnings with ``fail_on="warning"``; else 0."""
+    if errors or load.exit_code in (1, 3):
+        return 1
+    return _exit(0, warnings, fail_on)
+
+
+@dataclass
+class GXOutcome:
+    """``gongkai expectations validate``: the GX result, its failures counted by (configured) severity."""
+
+    result: Any
+    errors: int
+    warnings: int
+    fail_on: str
+
+    @property
+    def exit_code(self) -> int:
+        return _exit(self.errors, self.warnings, self.fail_on)
+
+
+def validate_expectations(db: str | Path, *, lenient: bool = False, fail_on: str | None = None,
+                          config: str | Path | None = None, docs: str | Path | None = None) -> GXOutcome:
+    """Run the GX suites over the warehouse; failing rule instances count by their rule's severity
+    (after configuration; switched-off rules do not count), so the exit code follows ``gongkai check``."""
+    from checks import gx
+
+    _, catalogue, fail_on, lenient = _configured(config, fail_on, lenient)
+    res = gx.validate_warehouse(db, lenient=lenient, docs_dir=Path(docs) if docs else None)
+    severity = {r.code: (r.severity if r.enabled else "off") for r in catalogue.rules}
+    sev = [severity.get(c, "error") for c in res.failures["code"]] if len(res.failures) else []
+    return GXOutcome(res, sev.count("error"), sev.count("warning"), fail_on)
 
 
 @dataclass

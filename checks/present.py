@@ -223,3 +223,52 @@ def run(outcome) -> None:
     if outcome.gx:
         _say(f"  GX Data Docs   {escape(outcome.gx['docs'])}")
     _say(f"  details        gongkai check --db {escape(outcome.db)} --show-info")
+
+
+# ----------------------------------------------------------------------------------------- gate
+
+def gate(outcome) -> None:
+    """The gate's verdict (:func:`checks.gate.gate`): files, a table per agency and year, the error
+    (and warning, and waived) findings, the totals and PASS/FAIL with the exit code."""
+    from rich.table import Table
+
+    for f in outcome.load.files:
+        if f.status == "error":
+            continue                     # already on stderr (load_progress)
+        q = f" [bold red]{f.rows_quarantined} row(s) quarantined[/]" if f.rows_quarantined else ""
+        _say(f"{_MARK.get(f.status, '')} {escape(f.file)}: {f.rows_loaded or f.rows_total} cells{q}")
+    history = (f"history: {outcome.history} report(s) of the same agencies from {escape(outcome.main_db)}"
+               if outcome.main_db else "history: none (no main warehouse)")
+    _say(f"[dim]{history}[/]")
+    table = Table(title="Gate: findings by agency", title_justify="left")
+    table.add_column("agency", no_wrap=True)
+    for name in ("year", "template", "errors", "warnings", "waived"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("rules")
+    for r in outcome.reports:
+        template = r["template"] + (f"/{r['variant']}" if r["variant"] else "")
+        table.add_row(escape(str(r["agency"])), str(r["year"]), template,
+                      f"[bold red]{r['errors']}[/]" if r["errors"] else "0",
+                      f"[yellow]{r['warnings']}[/]" if r["warnings"] else "0", str(r["waived"]), r["codes"] or "")
+    console.print(table)
+    shown = [f for f in outcome.findings
+             if f["waived"] or f["severity"] == "error" or (f["severity"] == "warning" and outcome.check.fail_on
+                                                             == "warning") or f["code"] == "Q-01"]
+    if shown:
+        _say("[bold]Findings[/]")
+    for f in shown:
+        mark = f" [cyan](waived: {escape(str(f['waiver_reason']))})[/]" if f.get("waived") else ""
+        loc = f" {escape(str(f['source_file'] or ''))}:{f['source_line']}" if f.get("source_line") else ""
+        _say(f"  {_SEV.get(f['severity'], f['severity'])} {f['code']:<5} {escape(str(f['agency'] or ''))} "
+             f"{f['year'] or ''} {escape(_cell(f['item'], f['column']))}{loc}  {escape(str(f['message']))}{mark}")
+    c = outcome.check
+    bad = len(outcome.unreadable)
+    _say(f"{c.reports} report(s) checked → [bold red]{c.errors} error(s)[/], [yellow]{c.warnings} warning(s)[/], "
+         f"{c.waived} waived, {outcome.quarantined} quarantined row(s), {bad} unreadable file(s) "
+         f"(fail on {c.fail_on})")
+    for p in outcome.files:
+        _say(f"  wrote {escape(p)}")
+    code = outcome.exit_code
+    verdict = "[bold green]PASS[/]" if code == 0 else ("[bold yellow]FAIL (warnings)[/]" if code == 2
+                                                       else "[bold red]FAIL[/]")
+    _say(f"gate: {verdict} (exit {code})")

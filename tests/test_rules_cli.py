@@ -89,7 +89,7 @@ def test_cannot_run_is_exit_3(tmp_path, seeds_db):
     garbage = tmp_path / "garbage.duckdb"
     garbage.write_bytes(b"not a database at all" * 100)
     assert gk("check", "--db", garbage).exit_code == 3
-    assert gk("check", "--db", seeds_db, "--fail-on", "never").exit_code == 3
+    assert gk("check", "--db", seeds_db, "--fail-on", "never").exit_code == 64     # a usage error (issue 11)
 
 
 def test_config_file_and_pyproject(tmp_path, seeds_db, monkeypatch):

@@ -12,6 +12,20 @@ LenientOption = Annotated[bool, typer.Option(
     "--lenient", help="Count blank cells as 0 (no B-01 findings); every finding a blank took part in says so.")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", help="YAML with severity overrides / disabled rules (default: [tool.gongkai] in ./pyproject.toml).")]
+FAIL_ON = ("error", "warning")
+
+
+def _fail_on(value: Optional[str]) -> Optional[str]:
+    if value is not None and value not in FAIL_ON:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FAIL_ON)}")
+    return value
+
+
+FailOnOption = Annotated[Optional[str], typer.Option(
+    "--fail-on", callback=_fail_on, metavar="[error|warning]",
+    help="error (default): exit 1 on errors; warning: also exit 2 when there are only warnings.")]
+WaiversOption = Annotated[Optional[Path], typer.Option(
+    "--waivers", help="Waivers YAML (default: waivers.yaml next to the warehouse, if present).")]
 
 
 def _setup(config: Optional[Path]):
@@ -27,11 +41,9 @@ def check(
     json_out: JsonOption = False,
     quiet: QuietOption = False,
     lenient: LenientOption = False,
-    fail_on: Annotated[Optional[str], typer.Option(
-        "--fail-on", help="error (default): exit 1 on errors; warning: also exit 2 when there are only warnings.")] = None,
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
-    waivers: Annotated[Optional[Path], typer.Option(
-        "--waivers", help="Waivers YAML (default: waivers.yaml next to the warehouse, if present).")] = None,
+    waivers: WaiversOption = None,
     show_info: Annotated[bool, typer.Option("--show-info", help="Also list info findings (blank cells, …).")] = False,
     limit: Annotated[int, typer.Option(help="List at most this many findings (0: all); --json lists all.")] = 200,
     backend: Annotated[str, typer.Option(
@@ -45,7 +57,8 @@ def check(
     cells are never silently 0: in the default (strict) mode a sum with blanks is reported as
     inexact (info when it holds taken as 0, its own severity when it fails even so).
 
-    Exit codes: 0 clean, 1 errors found, 2 only warnings (with --fail-on warning), 3 could not run.
+    Exit codes: 0 clean, 1 errors found, 2 only warnings (with --fail-on warning), 3 could not run,
+    64 usage error (unknown option, bad value).
 
     Examples:
 

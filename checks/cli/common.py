@@ -9,7 +9,6 @@ commands, never here: ``gongkai --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,11 @@ from typer.core import TyperGroup
 from checks.errors import UserError
 
 
+USAGE_ERROR = 64
+"""Exit code of a usage error (unknown option or command, bad option value, missing argument), as
+sysexits' EX_USAGE: distinct from 0–3, so a CI script that accepts 2 (warnings) never accepts a typo."""
+
+
 def fail(message: str, code: int = 3):
     """One line on stderr, then exit with ``code``: how every user error ends."""
     from checks import present
@@ -27,14 +31,32 @@ def fail(message: str, code: int = 3):
     raise typer.Exit(code)
 
 
+# click's UsageError (typer vendors click: take the class typer's own BadParameter derives from)
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def _usage(e):
+    e.exit_code = USAGE_ERROR
+    return e
+
+
 class _Group(TyperGroup):
-    """The app's command group: maps a UserError from any command to its message and exit code."""
+    """The app's command group: maps a UserError from any command to its message and exit code, and
+    every usage error (of the app or any command below it) to :data:`USAGE_ERROR`."""
+
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except _UsageError as e:
+            raise _usage(e)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except UserError as e:
             fail(str(e), e.exit_code)
+        except _UsageError as e:
+            raise _usage(e)
 
 
 app = typer.Typer(
@@ -59,8 +81,6 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing 
 
 def main() -> None:
     """Entry point of the ``gongkai`` console script."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     try:
         app()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from checks.cli.check import ConfigOption, FailOnOption
 from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
 
 SUITE_DIR = Path(__file__).resolve().parent.parent.parent / "expectations"
@@ -47,25 +48,31 @@ def validate(
     db: DbOption = DEFAULT_DB,
     docs: Annotated[Optional[Path], typer.Option(help="Build GX Data Docs into this folder.")] = None,
     lenient: Annotated[bool, typer.Option(help="Count blank cells as 0 (as `gongkai check --lenient`).")] = False,
+    fail_on: FailOnOption = None,
+    config: ConfigOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Run the GX suites over every current report in the warehouse (one checkpoint run).
 
-    Exit code 1 when an expectation fails. The failing rows are attributed to agency, year, rule
-    and cell; they are the same as `gongkai check`'s failed comparisons.
+    The failing rows are attributed to agency, year, rule and cell; they are the same as `gongkai
+    check`'s failed comparisons, and count by their rule's severity (after --config). Exit codes as
+    `gongkai check`: 0 clean, 1 errors, 2 only warnings (with --fail-on warning), 3 could not run,
+    64 usage error.
 
     Examples:
 
         gongkai expectations validate --docs data/out/gx-docs
     """
-    from checks import gx, present
+    from checks import pipeline, present
 
-    res = gx.validate_warehouse(db, lenient=lenient, docs_dir=docs)
+    out = pipeline.validate_expectations(db, lenient=lenient, fail_on=fail_on, config=config, docs=docs)
+    res = out.result
     if json_out:
         present.print_json({"success": res.success, "evaluated": res.evaluated, "expectations": res.expectations,
-                            "docs": str(res.docs_index) if res.docs_index else None,
+                            "docs": str(res.docs_index) if res.docs_index else None, "errors": out.errors,
+                            "warnings": out.warnings, "exit_code": out.exit_code,
                             "failures": res.failures.to_dict("records")})
     elif not quiet:
         present.gx_result(res)
-    raise typer.Exit(0 if res.success else 1)
+    raise typer.Exit(out.exit_code)

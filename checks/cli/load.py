@@ -12,8 +12,9 @@ from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
 
 @app.command()
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="Extracted-statistics files (.csv, .jsonl, .parquet), "
-                                                     "report files (.txt, .html) or directories.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Extracted-statistics files (.csv, .jsonl, .parquet), report files (.txt, .html) or directories.",
+        show_default=False)] = None,
     db: DbOption = DEFAULT_DB,
     agency: Annotated[Optional[str], typer.Option(help="Agency of report files whose text does not name it.")] = None,
     year: Annotated[Optional[int], typer.Option(help="Year of report files whose text does not state it.")] = None,
@@ -26,7 +27,8 @@ def load(
     supersedes the older one, which stays as history. A file that cannot be read is named with
     its problem and the rest of the batch still loads.
 
-    Exit codes: 0 all loaded, 1 some rows quarantined, 3 some file could not be read.
+    Exit codes: 0 all loaded, 1 some rows quarantined, 3 some file could not be read or no input
+    found, 64 usage error.
 
     Examples:
 
@@ -34,9 +36,9 @@ def load(
 
         gongkai load --db /tmp/w.duckdb new/report.csv new/other.jsonl
     """
-    from checks import present, warehouse
+    from checks import pipeline, present
 
-    result = warehouse.load_paths(paths, db, agency=agency, year=year,
+    result = pipeline.load_step(paths or [], db, agency=agency, year=year,
                                   on_file=present.load_progress(quiet=quiet or json_out))
     if json_out:
         present.print_json(result.as_dict())

@@ -3,39 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
+from checks.cli.check import ConfigOption, FailOnOption, LenientOption, WaiversOption
 from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
 
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories to load (as for `gongkai load`).")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Files or directories to load (as for `gongkai load`).", show_default=False)] = None,
     db: DbOption = DEFAULT_DB,
     out: Annotated[Path, typer.Option(help="Folder for the results (findings, status, GX Data Docs).")] = Path(
         "data/out"),
     gx: Annotated[bool, typer.Option("--gx/--no-gx", help="Also validate with the GX suites and build Data Docs.")]
     = True,
+    lenient: LenientOption = False,
+    fail_on: FailOnOption = None,
+    config: ConfigOption = None,
+    waivers: WaiversOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Run the main job: load files or directories, check every current report, write the results.
 
     Writes findings.csv, findings.json and status.json into --out, and GX Data Docs into
-    --out/gx-docs. Exit codes as `gongkai check`: 0 clean, 1 errors found, 3 the tool could not
-    do its work (an unreadable file among them).
+    --out/gx-docs. --lenient, --fail-on, --config and --waivers work as for `gongkai check`.
+    Exit codes as `gongkai check`: 0 clean, 1 errors found, 2 only warnings (with --fail-on
+    warning), 3 the tool could not do its work (no input found, an unreadable file among them),
+    64 usage error.
 
     Examples:
 
         gongkai run data/samples --db data/demo/warehouse.duckdb --out data/demo
 
         gongkai run data/seeds --no-gx
+
+        gongkai run data/inbox --fail-on warning --waivers data/waivers.yaml
     """
     from checks import pipeline, present
 
-    outcome = pipeline.run(paths, db, out, gx=gx, on_file=present.load_progress(quiet=quiet or json_out))
+    outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
+                           waivers=waivers, on_file=present.load_progress(quiet=quiet or json_out))
     if json_out:
         present.print_json(outcome.as_dict())
     elif not quiet:
