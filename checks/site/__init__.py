@@ -1,0 +1,459 @@
+"""The audit site: static HTML pages an oversight officer opens from disk (no server, no network).
+
+:func:`build_site` writes into ``out``:
+
+* ``index.html`` — every current agency and year with its counts by severity and worst rule;
+  filter by region, year, template, rule and severity, search by name, sort by any column. The
+  rows travel as inert JSON inside the page and are drawn by ``assets/site.js`` (text only, never
+  HTML), which keeps the index small (10,000 agency-years ≈ 1 MB);
+* ``r/<id>.html`` — one page per agency and year: the statistical table redrawn in the official
+  layout of its template (rows and columns of ``checks/templates``, the raw text as written, blank
+  cells visibly blank), failing cells highlighted with the rule and its arithmetic beside them,
+  source file and line; the narrative statements quoted where narrative rules found something;
+  a small inline-SVG chart of the agency's history for items with cross-year findings;
+* ``rules/<code>.html`` — one page per rule listing every agency and year that fails it;
+* ``assets/site.css``, ``assets/site.js`` — shipped in this package (``checks/site/static``).
+
+Pages are rendered with jinja2 (``checks/site/templates``, autoescaped: every string from a
+report is text). Rebuilding is incremental: each page's inputs are hashed together with the
+templates, a page whose hash is unchanged is neither rendered nor rewritten, and pages of reports
+that are gone are removed (``.site-manifest.json``). Chinese by default, ``lang="en"`` for English.
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MANIFEST = ".site-manifest.json"
+
+WORDS = {
+    "zh": {"title": "政府信息公开工作年度报告审核", "agency": "单位", "year": "年度", "template": "表格",
+           "region": "地区", "errors": "错误", "warnings": "警告", "infos": "提示", "worst": "最主要规则",
+           "rule": "规则", "severity": "严重程度", "search": "按单位名称搜索", "all": "全部",
+           "has_error": "有错误", "has_warning": "有警告", "clean": "无问题", "shown": "显示",
+           "more": "显示更多", "of": "共", "source": "来源文件", "line": "行", "findings": "审核结果",
+           "cell": "单元格", "message": "说明（含计算）", "blank": "空白", "na": "不适用", "text": "文字",
+           "back": "返回总览", "history": "历年数据", "narrative": "正文与表格不符", "sentence": "原文",
+           "rules": "规则", "failing": "不通过的单位", "no_findings": "未发现错误或警告。",
+           "gx": "GX 数据文档（Great Expectations）",
+           "gx_note": "GX 按“期望”计数：一个期望（一条规则在一种表格中的全部实例）只要有一个单元格不通过就记为失败，"
+                      "因此 GX 的失败数通常小于这里的错误和警告数；这里每个单位、每个单元格的问题各计一次。"
+                      "GX 只覆盖勾稽关系类规则，空白、文字、缺表等问题只在本站列出。",
+           "generated": "检查批次", "legend": "图例", "leg_error": "错误", "leg_warning": "警告",
+           "leg_blank": "空白单元格", "leg_info": "提示", "rows_total": "份报告", "severity_error": "错误",
+           "severity_warning": "警告", "severity_info": "提示", "lang_other": "English",
+           "new": "新增", "nojs": "此页面的筛选和排序需要 JavaScript；下面是问题最多的单位。"},
+    "en": {"title": "Government information disclosure reports: audit", "agency": "agency", "year": "year",
+           "template": "template", "region": "region", "errors": "errors", "warnings": "warnings",
+           "infos": "info", "worst": "worst rule", "rule": "rule", "severity": "severity",
+           "search": "search agency names", "all": "all", "has_error": "with errors", "has_warning": "with warnings",
+           "clean": "clean", "shown": "shown", "more": "show more", "of": "of", "source": "source file",
+           "line": "line", "findings": "findings", "cell": "cell", "message": "message (with arithmetic)",
+           "blank": "blank", "na": "not applicable", "text": "text", "back": "back to the index",
+           "history": "history", "narrative": "narrative contradicts the table", "sentence": "sentence",
+           "rules": "rules", "failing": "agencies failing this rule", "no_findings": "No errors or warnings.",
+           "gx": "GX Data Docs (Great Expectations)",
+           "gx_note": "GX counts expectations: one expectation (a rule over every instance in one template) fails "
+                      "as soon as one cell fails, so GX usually reports fewer failures than the errors and "
+                      "warnings here, where each agency and cell counts once. GX covers the arithmetic rules "
+                      "only; blank, text and missing-table findings are listed here alone.",
+           "generated": "run", "legend": "legend", "leg_error": "error", "leg_warning": "warning",
+           "leg_blank": "blank cell", "leg_info": "info", "rows_total": "reports", "severity_error": "error",
+           "severity_warning": "warning", "severity_info": "info", "lang_other": "中文",
+           "new": "new", "nojs": "Filtering and sorting need JavaScript; the agencies with most findings follow."},
+}
+
+SEV_RANK = {"error": 0, "warning": 1, "info": 2}
+CROSS_YEAR_CODES = {"N-11", "N-12", "C-01", "L-05"}
+"""Rules judged on an agency's history (domain.md §5.3); any finding with a history parameter or a
+series item is charted too."""
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """What :func:`build_site` did."""
+
+    out: Path
+    index: Path
+    pages: int
+    written: int
+    unchanged: int
+    removed: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return {"out": str(self.out), "index": str(self.index), "pages": self.pages, "written": self.written,
+                "unchanged": self.unchanged, "removed": self.removed, "seconds": round(self.seconds, 2)}
+
+
+def page_name(agency: str, year) -> str:
+    """The stable file name of an agency-year page (relative to the site root)."""
+    return "r/" + hashlib.md5(f"{agency}|{year}".encode("utf-8")).hexdigest()[:12] + ".html"
+
+
+@functools.cache
+def _env():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    return env
+
+
+@functools.cache
+def _templates_hash() -> str:
+    h = hashlib.md5()
+    for p in sorted((HERE / "templates").iterdir()) + sorted((HERE / "static").iterdir()):
+        h.update(p.name.encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------------------- table layouts
+
+@functools.cache
+def layout(template: str, variant: str, lang: str) -> tuple:
+    """The official layout of a template (and local variant) as data for the page template:
+    a tuple of tables, each ``{"title", "kind", "head": [[(text, colspan, rowspan)]], "rows":
+    [{"label", "group", "heading", "unit", "cells": [(item, column)]}]}``."""
+    from checks import templates as T
+
+    tpl = T.load(template)
+    drop = tpl.variant(variant).drop if variant else frozenset()
+    relabel = tpl.variant(variant).labels if variant else {}
+    en = lang == "en"
+    out = []
+    for table in tpl.tables:
+        rows = [r for r in table.rows if r.code not in drop]
+        if not rows:
+            continue
+        title = T.table_label_en(table.id) if en else " ".join(p for p in (table.section, table.title) if p)
+        if table.layout == "list":
+            head = [[(("item" if en else "指标"), 1, 1), (("unit" if en else "单位"), 1, 1),
+                     (("value" if en else (table.value_label or "统计数")), 1, 1)]]
+            body = [{"label": T.row_label_en(r.code) if en else relabel.get(r.code, r.label), "group": "",
+                     "heading": r.heading, "unit": r.unit, "cells": [T.cell_key("list", r.code)]} for r in rows]
+        else:
+            cols = table.columns
+            groups = [[g for g in (c.group.split("/") if c.group else [])] for c in cols]
+            depth = max(len(g) for g in groups)
+            head = []
+            corner = ("" if en else (table.corner or ""))
+            for level in range(depth):
+                row = [(corner if level == 0 else "", 1, 1)] if level == 0 else []
+                i = 0
+                while i < len(cols):
+                    name = groups[i][level] if level < len(groups[i]) else None
+                    if name is None:
+                        if level == 0:
+                            row.append((T.col_label_en(cols[i].code) if en else cols[i].label, 1, depth + 1))
+                        i += 1
+                        continue
+                    j = i
+                    while j < len(cols) and level < len(groups[j]) and groups[j][level] == name \
+                            and groups[j][:level] == groups[i][:level]:
+                        j += 1
+                    row.append((name if not en else _group_en(name), j - i, 1))
+                    i = j
+                head.append(row)
+            last = [(T.col_label_en(c.code) if en else c.label, 1, 1) for c, g in zip(cols, groups) if g]
+            if depth == 0:
+                head = [[(corner, 1, 1)] + [(T.col_label_en(c.code) if en else c.label, 1, 1) for c in cols]]
+            else:
+                head[0][0] = (corner, 1, depth + 1)
+                head.append(last)
+            body = []
+            for r in rows:
+                group = "" if en else (r.group.replace("/", " ") if r.group else "")
+                label = T.row_label_en(r.code) if en else relabel.get(r.code, r.label)
+                body.append({"label": label, "group": group, "heading": r.heading, "unit": "",
+                             "cells": [T.cell_key(table.layout, r.code, c.code) for c in cols]})
+        out.append({"title": title, "kind": table.layout, "head": head, "rows": body,
+                    "section": f"{template}.{table.id}"})
+    return tuple(out)
+
+
+def _group_en(name: str) -> str:
+    return {"法人或其他组织": "legal persons and other organisations", "行政复议": "administrative review",
+            "行政诉讼": "administrative litigation", "未经复议直接起诉": "sued directly",
+            "复议后起诉": "sued after review", "申请人情况": "applicants"}.get(name, name)
+
+
+# ------------------------------------------------------------------------------------ building
+
+def _json_inert(data) -> str:
+    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
+    s = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _write(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds exactly it; True when written."""
+    data = text.encode("utf-8")
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
+def _load(db, fs, reports: list[dict]):
+    """Cells of the reports shown, by report id; narrative statements and histories where needed."""
+    from checks import warehouse
+
+    ids = [r["report_id"] for r in reports]
+    con = warehouse.connect(db, read_only=True)
+    try:
+        con.register("gk_site_ids", __import__("pandas").DataFrame({"report_id": ids}))
+        cells = con.execute("""
+            SELECT c.report_id, c.item, c."column", c.state, c.raw, c.source_line
+            FROM cells c JOIN gk_site_ids USING (report_id)""").fetchnumpy()
+        meta = {r[0]: r[1:] for r in con.execute("""
+            SELECT r.report_id, r.agency_key, s.file, s.kind FROM reports r
+            JOIN gk_site_ids USING (report_id) LEFT JOIN submissions s USING (submission_id)""").fetchall()}
+        narr_ids = sorted({f["_rid"] for f in fs if f["code"].startswith("T-")})
+        narrative: dict[int, list] = {}
+        if narr_ids:
+            for rid, key, value, raw, sentence, line in con.execute(
+                    "SELECT report_id, key, value, raw, sentence, source_line FROM narrative "
+                    f"WHERE report_id IN ({','.join(str(int(i)) for i in narr_ids)}) ORDER BY report_id, source_line"
+            ).fetchall():
+                narrative.setdefault(rid, []).append({"key": key, "value": value, "raw": raw, "sentence": sentence,
+                                                      "line": line})
+        hist_keys = {(meta[f["_rid"]][0], f["item"], f["column"] or "value") for f in fs if _charted(f) and f["_rid"] in meta}
+        history: dict[tuple, list] = {}
+        for key in hist_keys:
+            history[key] = _history(con, *key)
+        con.unregister("gk_site_ids")
+    finally:
+        con.close()
+    by: dict[int, dict] = {}
+    rid, item, col, state, raw, line = (cells[k] for k in ("report_id", "item", "column", "state", "raw", "source_line"))
+    for i in range(len(rid)):
+        by.setdefault(int(rid[i]), {})[(item[i], col[i])] = (raw[i], state[i], None if line[i] is None else int(line[i]))
+    return by, meta, narrative, history
+
+
+def _charted(f: dict) -> bool:
+    return f["code"] in CROSS_YEAR_CODES or bool(f.get("history"))
+
+
+def _history(con, agency_key: str, item: str, column: str) -> list[tuple]:
+    """(year, value or None) of one cell — or, for a series id, the sum of its member cells — for
+    every year of one agency in the warehouse (current reports)."""
+    rows = con.execute("""
+        SELECT r.year, sum(c.value) AS v, bool_and(c.value IS NULL) AS blank
+        FROM current_reports r JOIN cells c USING (report_id)
+        WHERE r.agency_key = ? AND c.item = ? AND c."column" = ? GROUP BY r.year ORDER BY r.year""",
+                       [agency_key, item, column]).fetchall()
+    if not rows:
+        try:
+            from checks.crossyear import load_series
+            members = [m for s in load_series() if s.id == item for m in s.members]
+        except Exception:  # noqa: BLE001 - the series mapping is optional here
+            members = []
+        if members:
+            vals = " OR ".join("(r.template = ? AND c.item = ? AND c.\"column\" = ?)" for _ in members)
+            rows = con.execute(f"""
+                SELECT r.year, sum(c.value), bool_and(c.value IS NULL) FROM current_reports r JOIN cells c USING (report_id)
+                WHERE r.agency_key = ? AND ({vals}) GROUP BY r.year ORDER BY r.year""",
+                               [agency_key, *[x for m in members for x in m]]).fetchall()
+    return [(int(y), None if blank else float(v)) for y, v, blank in rows]
+
+
+def sparkline(points: list[tuple], highlight: int | None = None, width: int = 220, height: int = 60) -> str:
+    """A small inline SVG line chart of (year, value or None) — blank years are gaps, never 0."""
+    from markupsafe import Markup, escape
+
+    pts = [(y, v) for y, v in points]
+    vals = [v for _, v in pts if v is not None]
+    if len(pts) < 2 or not vals:
+        return Markup("")
+    lo, hi = min(vals + [0.0]), max(vals)
+    span = (hi - lo) or 1.0
+    years = [y for y, _ in pts]
+    y0, y1 = min(years), max(years)
+    dx = (width - 40) / ((y1 - y0) or 1)
+
+    def xy(y, v):
+        return 30 + (y - y0) * dx, height - 14 - (v - lo) / span * (height - 24)
+    parts = [f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+             f'role="img" xmlns="http://www.w3.org/2000/svg">']
+    seg: list[str] = []
+    for y, v in pts + [(None, None)]:
+        if v is None:
+            if len(seg) > 1:
+                parts.append(f'<polyline fill="none" stroke="#555" stroke-width="1.5" points="{" ".join(seg)}"/>')
+            seg = []
+            continue
+        x, yy = xy(y, v)
+        seg.append(f"{x:.1f},{yy:.1f}")
+    for y, v in pts:
+        x = 30 + (y - y0) * dx
+        if v is None:
+            parts.append(f'<text x="{x:.1f}" y="{height - 16}" font-size="9" text-anchor="middle" fill="#999">空</text>')
+        else:
+            _, yy = xy(y, v)
+            cls = "hl" if y == highlight else ""
+            parts.append(f'<circle class="{cls}" cx="{x:.1f}" cy="{yy:.1f}" r="{3.5 if cls else 2.5}" '
+                         f'fill="{"#c0392b" if cls else "#555"}"><title>{y}: {escape(_fmt(v))}</title></circle>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 2}" font-size="9" text-anchor="middle">{y}</text>')
+    parts.append(f'<text x="2" y="10" font-size="9">{escape(_fmt(hi))}</text></svg>')
+    return Markup("".join(parts))
+
+
+def _fmt(v) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, lang: str = "zh",
+               show_info: bool = False, gx_docs: str | Path | None = None) -> SiteResult:
+    """Build (or update) the audit site of one check run (default: the latest) in ``out``.
+
+    ``gx_docs``: the GX Data Docs index to link (default: ``out/../gx-docs/index.html`` when it
+    exists). Raises :class:`~checks.errors.UserError` when the warehouse has no check run.
+    """
+    from checks import exports
+    from checks.errors import UserError
+
+    if lang not in WORDS:
+        raise UserError(f"--lang must be one of {', '.join(WORDS)}, not {lang!r}")
+    t0 = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fs = exports.collect(db, run_id, show_info=show_info)
+    rid_of = {(r["agency"], r["year"]): r["report_id"] for r in fs.reports}
+    findings = []
+    for f in fs.findings:
+        f = dict(f)
+        f["_rid"] = rid_of.get((f["agency"], f["year"]))
+        findings.append(f)
+    cells, meta, narrative, history = _load(db, findings, list(fs.reports))
+    w = WORDS[lang]
+    env = _env()
+    th = _templates_hash()
+    old = {}
+    mp = out / MANIFEST
+    if mp.is_file():
+        try:
+            old = json.loads(mp.read_text(encoding="utf-8"))
+        except ValueError:
+            old = {}
+    new_manifest: dict[str, str] = {}
+    written = unchanged = 0
+
+    def emit(name: str, key_data, render) -> None:
+        nonlocal written, unchanged
+        key = hashlib.md5((th + lang + json.dumps(key_data, ensure_ascii=False, default=str,
+                                                  sort_keys=True)).encode("utf-8")).hexdigest()
+        new_manifest[name] = key
+        if old.get(name) == key and (out / name).is_file():
+            unchanged += 1
+            return
+        if _write(out / name, render()):
+            written += 1
+        else:
+            unchanged += 1
+
+    for src in ("site.css", "site.js"):
+        text = (HERE / "static" / src).read_text(encoding="utf-8")
+        emit(f"assets/{src}", text, lambda text=text: text)
+
+    by_report: dict[int, list[dict]] = {}
+    for f in findings:
+        by_report.setdefault(f["_rid"], []).append(f)
+    msg_key = "message_en" if lang == "en" else "message"
+    label_key = "label_en" if lang == "en" else "label"
+    report_tpl = env.get_template("report.html.j2")
+    rules_seen: dict[str, list[dict]] = {}
+    index_rows = []
+    for r in fs.reports:
+        name = page_name(r["agency"], r["year"])
+        rid = r["report_id"]
+        fl = sorted(by_report.get(rid, []), key=lambda f: (SEV_RANK[f["severity"]], f["code"], f["item"] or ""))
+        for f in fl:
+            rules_seen.setdefault(f["code"], []).append({**f, "page": name})
+        rc = cells.get(rid, {})
+        agency_key, submission, kind = meta.get(rid, (r["agency"], None, None))
+        source_path = exports._source_path(r["source_file"], submission, kind)
+        charts = []
+        for f in fl:
+            if _charted(f):
+                pts = history.get((agency_key, f["item"], f["column"] or "value"), [])
+                charts.append({"f": f, "svg": sparkline(pts, r["year"]), "points": pts})
+        key_data = [r, fl, sorted((f"{k[0]}@{k[1]}", v) for k, v in rc.items()), source_path,
+                    narrative.get(rid), [c["points"] for c in charts]]
+
+        def render(r=r, fl=fl, rc=rc, source_path=source_path, charts=charts, rid=rid, name=name):
+            marks: dict[tuple, list[dict]] = {}
+            for f in fl:
+                if f["item"]:
+                    marks.setdefault((f["item"], f["column"] or "value"), []).append(f)
+            tables = layout(r["template"], r["variant"] or "", lang)
+            sections: dict[str, list[dict]] = {}
+            for t in tables:
+                sections[t["section"]] = []
+            for f in fl:
+                sec = _section_of(f, tables)
+                sections.setdefault(sec, []).append(f)
+            return report_tpl.render(w=w, lang=lang, r=r, tables=tables, cells=rc, marks=marks, findings=fl,
+                                     sections=sections, source_path=source_path, charts=charts,
+                                     narrative=narrative.get(rid, []), msg_key=msg_key, label_key=label_key,
+                                     run=fs.run, root="../", sev_rank=SEV_RANK)
+        emit(name, key_data, render)
+        index_rows.append([name, r["agency"], r["year"], r["template"] + (f"/{r['variant']}" if r["variant"] else ""),
+                           r["region"] or "", r["errors"], r["warnings"], r["infos"], r["worst"] or "",
+                           r["codes"], r["new"]])
+
+    from checks.rules.catalogue import load_catalogue
+    catalogue = load_catalogue()
+    rule_tpl = env.get_template("rule.html.j2")
+    rules_info = {}
+    for rule in catalogue.rules:
+        rows = rules_seen.get(rule.code, [])
+        rules_info[rule.code] = {"code": rule.code, "name": rule.name, "severity": rule.severity,
+                                 "count": len(rows), "agencies": len({(x["agency"], x["year"]) for x in rows})}
+        emit(f"rules/{rule.code}.html", [rule.as_dict(), rows],
+             lambda rule=rule, rows=rows: rule_tpl.render(w=w, lang=lang, rule=rule, rows=rows, msg_key=msg_key,
+                                                           label_key=label_key, run=fs.run, root="../"))
+    gx = Path(gx_docs) if gx_docs else out.parent / "gx-docs" / "index.html"
+    gx_link = None
+    if gx.is_file():
+        import os
+        gx_link = os.path.relpath(gx, out)
+    index_tpl = env.get_template("index.html.j2")
+    index_rows.sort(key=lambda x: (-x[5], -x[6], -x[7], x[1], x[2]))
+    rules_list = [v for v in rules_info.values() if v["count"]]
+    emit("index.html", [index_rows, rules_list, fs.run, gx_link],
+         lambda: index_tpl.render(w=w, lang=lang, data=_json_inert(index_rows), top=index_rows[:50],
+                                  rules=rules_list, run=fs.run, summary=fs.summary, gx_link=gx_link, root=""))
+    removed = 0
+    for name in set(old) - set(new_manifest):
+        p = out / name
+        if p.is_file():
+            p.unlink()
+            removed += 1
+    _write(mp, json.dumps(new_manifest, indent=0, sort_keys=True))
+    return SiteResult(out, out / "index.html", len(new_manifest), written, unchanged, removed,
+                      time.perf_counter() - t0)
+
+
+def _section_of(f: dict, tables: tuple) -> str:
+    item = f["item"] or ""
+    for t in tables:
+        if item == t["section"] or item.startswith(t["section"] + "."):
+            return t["section"]
+        for row in t["rows"]:
+            if any(c[0] == item for c in row["cells"]):
+                return t["section"]
+    return ""
