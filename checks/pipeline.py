@@ -204,22 +204,20 @@ def summary_step(db: str | Path, run_id: str) -> list[dict]:
         con.close()
 
 
-def export_step(db: str | Path, run_id: str, out: str | Path) -> list[Path]:
-    """Write the findings of a run to ``out/findings.csv`` and ``out/findings.json`` (columns of
-    :data:`checks.tables.FINDINGS`)."""
-    from checks.rules.findings import run_findings
+def export_step(db: str | Path, run_id: str, out: str | Path, *, show_info: bool = False) -> list[Path]:
+    """Write the findings of a run into ``out`` (:func:`checks.exports.write_all`): findings.csv (UTF-8
+    with BOM), findings.xlsx, findings.json, junit.xml and summary.md; info findings only with ``show_info``."""
+    from checks import exports
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    con = warehouse.connect(db, read_only=True)
-    try:
-        frame = run_findings(con, run_id)
-    finally:
-        con.close()
-    csv_path, json_path = out / "findings.csv", out / "findings.json"
-    frame.to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
-    json_path.write_text(frame.to_json(orient="records", force_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return [csv_path, json_path]
+    fs = exports.collect(db, run_id, show_info=show_info)
+    return exports.write_all(fs, out, report=str(Path(out) / "site" / "index.html"))
+
+
+def site_step(db: str | Path, run_id: str, out: str | Path, *, lang: str = "zh", show_info: bool = False) -> dict:
+    """Build (or update) the audit site of a run in ``out/site`` (:func:`checks.site.build_site`)."""
+    from checks.site import build_site
+
+    return build_site(db, Path(out) / "site", run_id=run_id, lang=lang, show_info=show_info).as_dict()
 
 
 def gx_step(db: str | Path, out: str | Path) -> dict:
@@ -284,6 +282,7 @@ class RunOutcome:
     files: list[Path] = field(default_factory=list)
     gx: dict | None = None
     db: str = ""
+    site: dict | None = None
 
     @property
     def exit_code(self) -> int:
@@ -292,7 +291,7 @@ class RunOutcome:
     def as_dict(self) -> dict:
         return {"load": self.load.as_dict(), "check": self.check.as_dict(), "gx": self.gx,
                 "reports": self.reports, "status": self.status, "files": [str(p) for p in self.files],
-                "db": self.db, "exit_code": self.exit_code}
+                "db": self.db, "site": self.site, "exit_code": self.exit_code}
 
 
 def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -301,11 +300,12 @@ def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 
 def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, *, gx: bool = True,
         lenient: bool = False, fail_on: str | None = None, config: str | Path | None = None,
-        waivers: str | Path | None = None, on_file: Callable | None = None,
+        waivers: str | Path | None = None, on_file: Callable | None = None, show_info: bool = False,
         step: Callable = _direct) -> RunOutcome:
     """The main job: load ``paths`` into ``db``, check every current report, and, when ``out`` is
-    given, write findings.csv, findings.json and status.json there and (``gx``) GX Data Docs into
-    ``out/gx-docs``.
+    given, write the exports there (findings.csv/.xlsx/.json, junit.xml, summary.md: info findings only
+    with ``show_info``), status.json, (``gx``) GX Data Docs into ``out/gx-docs`` and the audit site
+    into ``out/site``.
 
     ``on_file(FileResult)`` is called after each file is loaded (progress). ``step(fn, *args,
     **kwargs)`` runs each step (default: a plain call; the Prefect flows pass one that makes it a
@@ -315,13 +315,15 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     loaded = step(load_step, paths, db, on_file=on_file)
     checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
     files: list[Path] = []
-    docs = None
+    docs = site = None
     if out is not None:
-        files = step(export_step, db, checked.run_id, out)
+        files = step(export_step, db, checked.run_id, out, show_info=show_info)
         if gx:
             docs = step(gx_step, db, out)
+        site = step(site_step, db, checked.run_id, out, show_info=show_info)
+        files.append(Path(site["index"]))
     status = step(status_step, db, out)
     if out is not None:
         files.append(Path(out) / "status.json")
     reports = step(summary_step, db, checked.run_id)
-    return RunOutcome(loaded, checked, status, reports, files, docs, str(db))
+    return RunOutcome(loaded, checked, status, reports, files, docs, str(db), site)
