@@ -1,8 +1,8 @@
 """The gate: check new files on their own, against the history of the main warehouse, without touching it.
 
 ``gongkai gate`` (and the gate flow) call :func:`gate`. The files are loaded into a scratch
-warehouse in a temporary folder; the current reports of the same agencies in other years are then
-copied in from the main warehouse, attached read-only, so that cross-year rules see history. The
+warehouse in a temporary folder; the other current reports of the main warehouse (attached
+read-only) are then copied in, so that cross-year and peer rules see the history. The
 catalogue runs once over the scratch warehouse; only the findings of the reports the files brought
 (and of their quarantined rows and extraction issues) count. The main warehouse is opened
 read-only and never written.
@@ -37,6 +37,7 @@ class GateOutcome:
     history: int = 0                      # reports of other years copied from the main warehouse
     main_db: str | None = None
     files: list[str] = field(default_factory=list)        # JUnit / Markdown written
+    finding_set: object = None            # checks.exports.FindingSet of the gate's reports
 
     @property
     def quarantined(self) -> int:
@@ -88,9 +89,11 @@ def main_warehouse(db: str | Path | None, named: bool) -> Path | None:
 
 
 def copy_history(scratch: Path, main: Path) -> int:
-    """Copy into ``scratch`` the current reports of ``main`` (attached read-only) of the agencies
-    present in ``scratch``, in the years ``scratch`` does not have, with their cells, narrative
-    counts and submissions; ids are shifted past the scratch's own. Returns how many reports."""
+    """Copy into ``scratch`` the current reports of ``main`` (attached read-only), except those of an
+    agency and year the new files bring (theirs replace them), with their cells, narrative counts and
+    submissions; ids are shifted past the scratch's own. Every agency is copied, not only the new
+    files' ones: cross-year rules match agencies by stable id and peer rules compare agencies of a
+    region. Returns how many reports."""
     import duckdb
 
     con = warehouse.connect(scratch)
@@ -108,7 +111,6 @@ def copy_history(scratch: Path, main: Path) -> int:
                 CREATE TEMP TABLE gk_hist AS
                 SELECT h.* FROM gk_main.reports h
                 WHERE h.superseded_by IS NULL
-                  AND h.agency_key IN (SELECT agency_key FROM reports WHERE superseded_by IS NULL)
                   AND (h.agency_key, h.year) NOT IN (SELECT agency_key, year FROM reports)""")
             shift_r, shift_s = f"report_id + {int(rep_off)} AS report_id", f"submission_id + {int(sub_off)}"
             con.execute(f"INSERT INTO reports BY NAME SELECT * REPLACE ({shift_r}, {shift_s} AS submission_id) "
@@ -183,13 +185,30 @@ def gate(paths: list[str | Path], db: str | Path | None = None, *, db_named: boo
         history = copy_history(scratch, main) if main is not None else 0
         checked = pipeline.check_step(scratch, lenient=lenient, fail_on=fail_on, config=config, waivers=wpath)
         counts, reports, findings = _gate_findings(scratch, checked.run_id, first_history_id)
-    outcome = pipeline.CheckOutcome(
-        checked.run_id, len(reports), counts["error"], counts["warning"], counts["info"], counts["waived"],
-        pipeline._exit(counts["error"], counts["warning"], checked.fail_on), checked.lenient, checked.fail_on,
-        checked.config, checked.waivers, checked.seconds)
-    result = GateOutcome(loaded, outcome, reports, findings, history, str(main) if main else None)
+        outcome = pipeline.CheckOutcome(
+            checked.run_id, len(reports), counts["error"], counts["warning"], counts["info"], counts["waived"],
+            pipeline._exit(counts["error"], counts["warning"], checked.fail_on), checked.lenient, checked.fail_on,
+            checked.config, checked.waivers, checked.seconds)
+        result = GateOutcome(loaded, outcome, reports, findings, history, str(main) if main else None)
+        result.finding_set = finding_set(scratch, result, reports)
     result.files = write_reports(result, junit=junit, markdown=markdown)
     return result
+
+
+def finding_set(scratch: Path, result: GateOutcome, reports: list[dict]):
+    """The gate's findings as a :class:`checks.exports.FindingSet` (for JUnit XML, Markdown, artifacts):
+    the run's, restricted to the gate's reports, with the gate's counts."""
+    from checks import exports
+
+    fs = exports.collect(scratch, result.check.run_id)
+    mine = {(r["agency"], r["year"]) for r in reports}
+    history = {(r["agency"], r["year"]) for r in fs.reports} - mine
+    c = result.check
+    run = {**fs.run, "reports": len(reports), "errors": c.errors, "warnings": c.warnings, "infos": c.infos,
+           "waived": c.waived, "previous_run": None, "db": result.main_db}
+    return exports.FindingSet(run, tuple(r for r in fs.reports if (r["agency"], r["year"]) in mine),
+                              tuple(f for f in fs.findings if (f["agency"], f["year"]) not in history),
+                              fs.show_info, result.main_db or "", None)
 
 
 def warehouse_max_report_id(db: Path) -> int:
@@ -208,14 +227,36 @@ def write_reports(result: GateOutcome, *, junit: str | Path | None = None,
         return written
     from checks import exports
 
-    for path, render in ((junit, exports.junit_xml), (markdown, exports.markdown_summary)):
+    fs, fail_on = result.finding_set, result.check.fail_on
+    for path, render in ((junit, lambda: exports.junit_xml(fs, fail_on=fail_on)),
+                         (markdown, lambda: markdown_report(result))):
         if path is None:
             continue
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(result), encoding="utf-8")
+            path.write_text(render(), encoding="utf-8")
         except OSError as e:
             raise UserError(f"{path}: cannot write ({e.strerror or e})") from None
         written.append(str(path))
     return written
+
+
+def markdown_report(result: GateOutcome) -> str:
+    """The gate's verdict in Markdown (CI step summary, Prefect artifact): PASS/FAIL, the files that
+    could not be read or had rows quarantined, then :func:`checks.exports.markdown_summary`."""
+    from checks import exports
+    from checks.exports import md_escape
+
+    code = result.exit_code
+    verdict = "PASS" if code == 0 else "FAIL"
+    lines = [f"## gongkai gate: {verdict} (exit {code})", ""]
+    for f in result.load.files:
+        if f.status == "error":
+            lines.append(f"* could not read: {md_escape(f.message)}")
+        elif f.rows_quarantined:
+            lines.append(f"* {md_escape(f.file)}: {f.rows_quarantined} row(s) quarantined")
+    history = (f"History: {result.history} report(s) from `{md_escape(result.main_db)}`."
+               if result.main_db else "History: none (no main warehouse).")
+    lines += ["", history, ""]
+    return "\n".join(lines) + exports.markdown_summary(result.finding_set, lang="en")

@@ -301,7 +301,7 @@ def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, *, gx: bool = True,
         lenient: bool = False, fail_on: str | None = None, config: str | Path | None = None,
         waivers: str | Path | None = None, on_file: Callable | None = None, show_info: bool = False,
-        step: Callable = _direct) -> RunOutcome:
+        step: Callable = _direct, allow_empty: bool = False) -> RunOutcome:
     """The main job: load ``paths`` into ``db``, check every current report, and, when ``out`` is
     given, write the exports there (findings.csv/.xlsx/.json, junit.xml, summary.md: info findings only
     with ``show_info``), status.json, (``gx``) GX Data Docs into ``out/gx-docs`` and the audit site
@@ -310,9 +310,11 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     ``on_file(FileResult)`` is called after each file is loaded (progress). ``step(fn, *args,
     **kwargs)`` runs each step (default: a plain call; the Prefect flows pass one that makes it a
     task). Raises :class:`~checks.errors.UserError` when the check cannot run (bad config, bad
-    waivers); an unreadable input file is not an exception: it makes the exit code 3.
+    waivers); an unreadable input file is not an exception: it makes the exit code 3. No input is
+    a UserError, unless ``allow_empty`` (the nightly flow when nothing new arrived: the warehouse is
+    checked as it is).
     """
-    loaded = step(load_step, paths, db, on_file=on_file)
+    loaded = step(load_step, paths, db, on_file=on_file) if paths or not allow_empty else warehouse.LoadResult()
     checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
     files: list[Path] = []
     docs = site = None
@@ -327,3 +329,124 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
         files.append(Path(out) / "status.json")
     reports = step(summary_step, db, checked.run_id)
     return RunOutcome(loaded, checked, status, reports, files, docs, str(db), site)
+
+
+# ------------------------------------------------------------------------------------ the inbox
+
+@dataclass
+class Inbox:
+    """What an inbox folder holds: ``new`` files to process, files ``seen`` before (same sha256, skipped),
+    files of other types (``other``), and the ledger where processed files are recorded."""
+
+    folder: str
+    ledger: str
+    new: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+    sha256: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"folder": self.folder, "ledger": self.ledger, "new": self.new, "seen": self.seen,
+                "other": self.other}
+
+
+def ledger_path(db: str | Path) -> Path:
+    """Where the nightly flow records the inbox files it processed: next to the warehouse."""
+    db = Path(db)
+    return db.with_name(db.stem + ".inbox.jsonl")
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _ledger(path: Path) -> dict[str, dict]:
+    done: dict[str, dict] = {}
+    if not path.is_file():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("status") in ("loaded", "unchanged"):
+            done[entry.get("sha256")] = entry
+    return done
+
+
+def inbox_step(inbox: str | Path, db: str | Path) -> Inbox:
+    """Scan the inbox folder: report texts and extracted-statistics files (recursively) whose sha256
+    the ledger (:func:`ledger_path`) does not list as processed are ``new``; a file that failed before
+    is tried again. Nothing is moved or deleted. A missing inbox, or one holding no input file at all,
+    is a :class:`~checks.errors.UserError`."""
+    folder = Path(inbox)
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no inbox folder here" + (" (it is a file)" if folder.exists() else ""))
+    files, other = warehouse.expand([folder])
+    if not files:
+        raise UserError(f"no input found in the inbox {folder}: no report (.txt, .htm, .html) or "
+                        f"extracted-statistics file (.csv, .jsonl, .parquet)")
+    ledger = ledger_path(db)
+    done = _ledger(ledger)
+    box = Inbox(str(folder), str(ledger), other=other)
+    for f in files:
+        try:
+            sha = _file_sha256(f)
+        except OSError:
+            sha = ""                 # unreadable: the load names the problem
+        box.sha256[str(f)] = sha
+        (box.seen if sha and sha in done else box.new).append(str(f))
+    return box
+
+
+def record_step(box: Inbox, loaded: warehouse.LoadResult) -> int:
+    """Append one line per file tried to the inbox ledger (sha256, file, status, message, time);
+    returns how many files were recorded as processed."""
+    import datetime as dt
+
+    ledger = Path(box.ledger)
+    ledger.parent.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now().isoformat(timespec="seconds")
+    with open(ledger, "a", encoding="utf-8") as f:
+        for r in loaded.files:
+            f.write(json.dumps({"sha256": box.sha256.get(r.file, ""), "file": r.file, "status": r.status,
+                                "message": r.message, "at": now}, ensure_ascii=False) + "\n")
+    return sum(r.status != "error" for r in loaded.files)
+
+
+def agency_table(reports: list[dict]) -> list[dict]:
+    """Per agency: reports, errors, warnings (the nightly flow's table artifact), worst first."""
+    by: dict[str, dict] = {}
+    for r in reports:
+        a = by.setdefault(r["agency"], {"agency": r["agency"], "reports": 0, "errors": 0, "warnings": 0, "years": []})
+        a["reports"] += 1
+        a["errors"] += int(r.get("errors") or 0)
+        a["warnings"] += int(r.get("warnings") or 0)
+        a["years"].append(r["year"])
+    rows = [{**a, "years": " ".join(str(y) for y in sorted(a["years"]))} for a in by.values()]
+    return sorted(rows, key=lambda a: (-a["errors"], -a["warnings"], a["agency"]))
+
+
+def nightly_summary(outcome: "RunOutcome", box: Inbox) -> str:
+    """The nightly run in Markdown: the inbox (new, skipped, failed files), then the check's summary
+    (:func:`checks.exports.markdown_summary`)."""
+    from checks import exports
+    from checks.exports import md_escape
+
+    failed = [r for r in outcome.load.files if r.status == "error"]
+    lines = ["## Nightly inbox", "",
+             f"Inbox `{md_escape(box.folder)}`: {len(box.new)} new file(s), {len(box.seen)} already processed "
+             f"(skipped), {len(failed)} could not be read; exit code {outcome.exit_code}.", ""]
+    for r in failed:
+        lines.append(f"* could not read: {md_escape(r.message)}")
+    if failed:
+        lines.append("")
+    fs = exports.collect(outcome.db, outcome.check.run_id)
+    html = next((str(p) for p in outcome.files if str(p).endswith(".html")), None)
+    return "\n".join(lines) + "\n" + exports.markdown_summary(fs, lang="en", report=html)

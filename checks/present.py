@@ -237,7 +237,7 @@ def gate(outcome) -> None:
             continue                     # already on stderr (load_progress)
         q = f" [bold red]{f.rows_quarantined} row(s) quarantined[/]" if f.rows_quarantined else ""
         _say(f"{_MARK.get(f.status, '')} {escape(f.file)}: {f.rows_loaded or f.rows_total} cells{q}")
-    history = (f"history: {outcome.history} report(s) of the same agencies from {escape(outcome.main_db)}"
+    history = (f"history: {outcome.history} report(s) from {escape(outcome.main_db)}"
                if outcome.main_db else "history: none (no main warehouse)")
     _say(f"[dim]{history}[/]")
     table = Table(title="Gate: findings by agency", title_justify="left")
