@@ -28,6 +28,15 @@ from checks.formats import ERROR
 
 MIN_YEAR = 2008
 MAX_YEAR = dt.date.today().year + 1
+INT32 = 2**31 - 1
+"""Lines and columns are stored as INTEGER: a larger one is not a line number (the row is quarantined)."""
+
+
+def _number(text: pd.Series) -> pd.Series:
+    """Numbers from text ('' and anything not a finite number: NA); never raises."""
+    num = pd.to_numeric(text.fillna("").astype("string").str.strip().replace("", None), errors="coerce")
+    num = num.astype("float64")
+    return num.where(num.abs() < float("inf"))
 
 
 @functools.cache
@@ -51,14 +60,16 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
         out[col] = df[col].fillna("").astype("string").str.strip()
     out["raw"] = df["raw"].fillna("").astype("string")
     out["year_text"] = df["year"].fillna("").astype("string").str.strip()
-    year = pd.to_numeric(out["year_text"], errors="coerce")
-    out["year"] = year.where(year.notna() & (year % 1 == 0)).astype("Int64")
-    line = pd.to_numeric(df["source_line"].fillna("").astype("string").str.strip().replace("", None),
-                         errors="coerce")
-    out["source_line"] = line.where(line.notna() & (line % 1 == 0)).astype("Int64")
+    year = _number(out["year_text"])
+    whole = year.notna() & (year % 1 == 0)
+    # a whole number far out of range stays a (failing) year, not "not a whole number"; never overflows
+    out["year"] = year.where(whole & (year.abs() < 1e6), -1).where(whole).astype("Int64")
+    line = _number(df["source_line"].fillna("").astype("string").str.strip())
+    out["source_line"] = line.where(line.notna() & (line % 1 == 0) & line.between(0, INT32)).astype("Int64")
     out["line_text"] = df["source_line"].fillna("").astype("string")
-    col = pd.to_numeric(df["source_col"].fillna("").astype("string").str.strip().replace("", None), errors="coerce")
-    out["source_col"] = col.where(col.notna() & (col % 1 == 0)).astype("Int64")
+    out["col_text"] = df["source_col"].fillna("").astype("string")
+    col = _number(df["source_col"].fillna("").astype("string").str.strip())
+    out["source_col"] = col.where(col.notna() & (col % 1 == 0) & col.between(0, INT32)).astype("Int64")
     out["_line"] = df["_line"].to_numpy()
     out[ERROR] = df[ERROR].fillna("").astype("string").to_numpy()
     out["agency_key"] = out["agency_id"].where(out["agency_id"] != "", out["agency"])
@@ -106,6 +117,8 @@ SCHEMA = pa.DataFrameSchema(
                 "negative value in a cell that cannot be negative"),
         _row_ok(lambda df: df["source_line"].notna() | (df["line_text"].str.strip() == ""),
                 "source_line is not a whole number"),
+        _row_ok(lambda df: df["source_col"].notna() | (df["col_text"].str.strip() == ""),
+                "source_col is not a whole number"),
         _row_ok(lambda df: ~df.duplicated(["agency_key", "year_text", "item", "column"], keep="first"),
                 "the same cell appears twice in one report"),
     ],
@@ -119,7 +132,7 @@ def _describe(case: pd.Series, frame: pd.DataFrame) -> str:
     idx = case["index"]
     row = frame.loc[idx]
     if check.startswith("year"):
-        return f"{check} (got {row['year_text']!r})"
+        return f"{check} (got {str(row['year_text'])[:40]!r})"
     if check == "malformed row":
         return f"malformed row: {row[ERROR]}"
     if check.startswith("template"):
@@ -131,11 +144,14 @@ def _describe(case: pd.Series, frame: pd.DataFrame) -> str:
     if check.startswith(("count", "negative")):
         return f"{check} (raw {row['raw']!r})"
     if check.startswith("source_line"):
-        return f"{check} (got {row['line_text']!r})"
+        return f"{check} from 0 to {INT32} (got {str(row['line_text'])[:40]!r})"
+    if check.startswith("source_col"):
+        return f"{check} from 0 to {INT32} (got {str(row['col_text'])[:40]!r})"
     return check
 
 
-_ORDER = ("malformed row", "agency", "year", "template", "unknown", "count", "negative", "source_line", "the same")
+_ORDER = ("malformed row", "agency", "year", "template", "unknown", "count", "negative", "source_line", "source_col",
+          "the same")
 
 
 def _rank(reason: str) -> int:

@@ -43,6 +43,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import re
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -57,13 +61,86 @@ LINE = "_line"
 ERROR = "_error"
 
 
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters written as escapes: it stays one line."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 class InputError(UserError):
-    """A file that cannot be read as a whole. ``str()`` is the one line shown to the user."""
+    """A file that cannot be read as a whole. ``str()`` is the one line shown to the user:
+    ``file:line: problem`` (line breaks and control characters in the name or problem escaped)."""
 
     def __init__(self, path: str | Path, problem: str, line: int | None = None):
         self.path, self.problem, self.line = str(path), problem, line
         where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {problem}")
+        super().__init__(one_line(f"{where}: {problem}"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How big an input may be. A bigger file or table is refused with a message, never read whole.
+
+    Defaults: 50 MB per file, 1,000,000 rows (lines) per table; environment variables
+    ``GONGKAI_MAX_FILE_MB`` and ``GONGKAI_MAX_ROWS`` change them.
+    """
+
+    max_bytes: int = 50 * 1024 * 1024
+    max_rows: int = 1_000_000
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        d = cls()
+        try:
+            mb = float(os.environ.get("GONGKAI_MAX_FILE_MB", "") or d.max_bytes / 1024 / 1024)
+            rows = int(os.environ.get("GONGKAI_MAX_ROWS", "") or d.max_rows)
+        except ValueError:
+            raise UserError("GONGKAI_MAX_FILE_MB and GONGKAI_MAX_ROWS must be numbers") from None
+        return cls(int(mb * 1024 * 1024), rows)
+
+
+def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result:
+    """Stat ``path`` without opening it: an :class:`InputError` when it is missing, not a regular
+    file (a FIFO or a device would block or never end), or bigger than the limit."""
+    path = Path(path)
+    limits = limits or Limits.from_env()
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise InputError(path, f"skipped: {kind}, not a regular file")
+    if st.st_size > limits.max_bytes:
+        raise InputError(path, f"the file is too big ({st.st_size / 1024 / 1024:.1f} MB; the limit is "
+                               f"{limits.max_bytes / 1024 / 1024:g} MB, GONGKAI_MAX_FILE_MB): not read")
+    return st
+
+
+def read_bytes(path: str | Path, limits: Limits | None = None) -> bytes:
+    """The bytes of a regular file within the size limit (:func:`check_file`); never blocks on a FIFO."""
+    limits = limits or Limits.from_env()
+    check_file(path, limits)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limits.max_bytes + 1)
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    if len(data) > limits.max_bytes:
+        raise InputError(path, f"the file is too big (over the {limits.max_bytes / 1024 / 1024:g} MB limit, "
+                               "GONGKAI_MAX_FILE_MB): not read")
+    return data
+
+
+def too_many_rows(path: str | Path, rows: int, limits: Limits, line: int | None = None) -> InputError:
+    return InputError(path, f"the table has more than {limits.max_rows:,} rows (the limit, GONGKAI_MAX_ROWS): "
+                            "nothing was loaded from it", line)
 
 
 def _decode(path: Path, data: bytes) -> str:
@@ -83,6 +160,13 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _check_header(path: Path, header: list[str]) -> None:
+    seen: set[str] = set()
+    for h in header:
+        if h in seen:
+            name = f"{h[:40]!r}" if h else "an empty name"
+            raise InputError(path, f"the header names column {name} twice: which one holds the data is "
+                                   "ambiguous", 1)
+        seen.add(h)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         shown = ",".join(h[:20] for h in header[:6])
@@ -90,7 +174,7 @@ def _check_header(path: Path, header: list[str]) -> None:
                                f"(header starts {shown!r})", 1)
 
 
-def _read_csv(path: Path, text: str) -> pd.DataFrame:
+def _read_csv(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     if "\n" not in text.rstrip("\r\n") and text.count(",") < len(REQUIRED) - 1:
         raise InputError(path, "not a CSV file with a header row and data rows", 1)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -105,6 +189,8 @@ def _read_csv(path: Path, text: str) -> pd.DataFrame:
     try:
         for rec in reader:
             if rec:
+                if len(rows) >= limits.max_rows:
+                    raise too_many_rows(path, len(rows), limits, start)
                 err = "" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}"
                 rec = (rec + [""] * n)[:n]
                 rows.append(rec)
@@ -124,23 +210,39 @@ def _read_csv(path: Path, text: str) -> pd.DataFrame:
     return df
 
 
-def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
+def _scalar(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        raise ValueError("a value is a JSON object or array, not text or a number")
+    return str(v)
+
+
+def _read_jsonl(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     records, lines, errors = [], [], []
-    raw_lines = text.splitlines()
+    raw_lines = text.split("\n")
+    if raw_lines and raw_lines[-1] == "":
+        raw_lines.pop()
     for i, line in enumerate(raw_lines, start=1):
         if not line.strip():
             continue
+        if len(records) >= limits.max_rows:
+            raise too_many_rows(path, len(records), limits, i)
         try:
-            obj = json.loads(line)
+            try:
+                obj = json.loads(line)
+            except RecursionError:
+                raise ValueError("nested too deeply") from None
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
-            records.append({k: "" if v is None else str(v) for k, v in obj.items()})
+            records.append({str(k): _scalar(v) for k, v in obj.items()})
             errors.append("")
         except ValueError as e:
             if i == len(raw_lines) and not text.endswith("\n"):
-                raise InputError(path, f"the file is cut off: its last line is not complete JSON ({e})", i) from None
+                raise InputError(path, f"the file is cut off: its last line is not complete JSON "
+                                       f"({one_line(str(e))[:200]})", i) from None
             records.append({})
-            errors.append(f"not a JSON object: {e}")
+            errors.append(f"not a JSON object: {one_line(str(e))[:200]}")
         lines.append(i)
     if not any(records):
         raise InputError(path, "no JSON object in the file (is it JSON lines?)", 1)
@@ -152,16 +254,20 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
     return df
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.parquet as pq
     try:
+        meta = pq.ParquetFile(path).metadata
+        if meta.num_rows > limits.max_rows:
+            raise too_many_rows(path, meta.num_rows, limits)
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as e:
-        raise InputError(path, f"not a readable Parquet file ({str(e).splitlines()[0]})") from None
-    header = table.column_names
-    _check_header(path, header)
-    df = table.to_pandas().fillna("").astype("string")
+        header = table.column_names
+        _check_header(path, header)
+        df = table.to_pandas().fillna("").astype("string")
+    except (pa.ArrowException, OSError, ValueError, TypeError) as e:
+        msg = (str(e).splitlines() or [type(e).__name__])[0]
+        raise InputError(path, f"not a readable Parquet file ({one_line(msg)[:200]})") from None
     if df.empty:
         raise InputError(path, "the Parquet file has no rows")
     df[LINE] = range(1, len(df) + 1)
@@ -169,7 +275,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return df
 
 
-def read_extracted(path: str | Path) -> pd.DataFrame:
+def read_extracted(path: str | Path, limits: Limits | None = None) -> pd.DataFrame:
     """Read one extracted-statistics file into a frame of strings.
 
     The frame has the file's columns, every optional column (filled with ''), ``_line`` (the
@@ -178,15 +284,17 @@ def read_extracted(path: str | Path) -> pd.DataFrame:
     be read at all.
     """
     path = Path(path)
+    limits = limits or Limits.from_env()
     kind = EXTENSIONS.get(path.suffix.lower())
     if kind is None:
         raise InputError(path, f"unknown file type {path.suffix!r} (expected .csv, .jsonl or .parquet)")
     try:
         if kind == "parquet":
-            df = _read_parquet(path)
+            check_file(path, limits)
+            df = _read_parquet(path, limits)
         else:
-            text = _decode(path, path.read_bytes())
-            df = _read_csv(path, text) if kind == "csv" else _read_jsonl(path, text)
+            text = _decode(path, read_bytes(path, limits))
+            df = _read_csv(path, text, limits) if kind == "csv" else _read_jsonl(path, text, limits)
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
     for col in COLUMNS:

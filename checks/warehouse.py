@@ -11,25 +11,109 @@ stays in ``reports`` (``superseded_by`` set) and can still be queried as history
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import json
 import os
+import re
 import signal
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
 
 from checks import contract
 from checks.errors import UserError
-from checks.formats import EXTENSIONS, InputError, read_extracted
+from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_extracted
 
 SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 COMPANIONS = (".narrative", ".issues")
+COMPANION_REQUIRED = {".narrative": ("key",), ".issues": ("code",)}
+INT32 = 2**31 - 1
 FAULT_ENV = "GONGKAI_FAULT"
-"""Test hook: ``kill-mid-load`` kills the process after the cells are inserted, before COMMIT."""
+"""Test hook. ``kill-mid-load`` kills the process after the cells are inserted, before COMMIT;
+``kill@N`` kills it at the N-th :func:`fault_point` (every step of a load, a check run, a file
+write), so a test can kill at any point without sleeping."""
+WAIT_ENV = "GONGKAI_WAIT"
+DEFAULT_WAIT = 30.0
+"""Seconds a process waits for another one's lock on the warehouse before giving up."""
+
+_points = 0
+
+
+def fault_point(name: str = "") -> None:
+    """A place where the kill test hook (``GONGKAI_FAULT=kill@N``) may kill the process."""
+    global _points
+    spec = os.environ.get(FAULT_ENV, "")
+    if spec.startswith("kill@"):
+        _points += 1
+        if _points == int(spec[5:]):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StorageError(UserError):
+    """The warehouse cannot be opened, read or written (locked, read-only, full disk, corrupted):
+    the tool cannot do its work (exit 3). What was committed before stays as it was."""
+
+
+_wait: contextvars.ContextVar = contextvars.ContextVar("gongkai_wait", default=(None, None))
+
+
+@contextlib.contextmanager
+def waiting(seconds: float | None = None, on_wait: Callable[[str], None] | None = None):
+    """Within the block, opening a warehouse that another process holds waits up to ``seconds``
+    (default ``GONGKAI_WAIT`` or 30) and calls ``on_wait(message)`` once when it starts waiting."""
+    token = _wait.set((seconds, on_wait))
+    try:
+        yield
+    finally:
+        _wait.reset(token)
+
+
+def _wait_seconds(explicit: float | None) -> float:
+    if explicit is not None:
+        return max(0.0, float(explicit))
+    env = os.environ.get(WAIT_ENV, "")
+    try:
+        return max(0.0, float(env)) if env else DEFAULT_WAIT
+    except ValueError:
+        raise UserError(f"{WAIT_ENV}={env!r}: expected a number of seconds") from None
+
+
+_LOCKED = re.compile(r"Could not set lock|Conflicting lock|lock on file", re.I)
+_STORAGE = re.compile(r"No space left|disk (is )?full|Read-only file system|Permission denied|File too large|"
+                      r"I/O error|Input/output error|corrupt|checksum|database has been invalidated|"
+                      r"Could not write|Could not read|Could not truncate|Could not fsync", re.I)
+
+
+def _first_line(e: BaseException) -> str:
+    return one_line((str(e).strip().splitlines() or [type(e).__name__])[0])[:300]
+
+
+def is_storage_fault(e: BaseException) -> bool:
+    """A DuckDB error about the file or the database itself (not about one statement's data)."""
+    return isinstance(e, (duckdb.IOException, duckdb.FatalException, duckdb.InternalException,
+                          duckdb.PermissionException, duckdb.OutOfMemoryException, duckdb.SerializationException)) \
+        or bool(_STORAGE.search(str(e)))
+
+
+def storage_error(db, e: BaseException, doing: str) -> StorageError:
+    msg = _first_line(e)
+    if isinstance(e, OSError):
+        msg = e.strerror or msg
+    hint = ""
+    if re.search(r"No space left|File too large", msg, re.I):
+        hint = "; free some space and run it again: nothing of this step was kept"
+    elif re.search(r"Read-only|Permission denied", msg, re.I):
+        hint = "; choose a writable place with --db"
+    elif isinstance(e, (duckdb.FatalException, duckdb.InternalException, duckdb.SerializationException)) \
+            or re.search(r"corrupt|checksum|invalid|not a valid|version", msg, re.I):
+        hint = "; the file may be damaged: run `gongkai doctor`, restore a copy, or load into a new --db"
+    return StorageError(one_line(f"{db}: cannot {doing} the warehouse ({msg}){hint}"))
 
 
 @contextlib.contextmanager
@@ -42,20 +126,69 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame):
         con.unregister(name)
 
 
-def connect(db: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and, unless read-only, create) the warehouse at ``db``."""
+def _open(db: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, waiting while another process holds the file's lock (one writer per file)."""
+    seconds, on_wait = _wait.get()
+    seconds = _wait_seconds(wait if wait is not None else seconds)
+    deadline, delay, told = time.monotonic() + seconds, 0.05, False
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only)
+        except duckdb.Error as e:
+            if not _LOCKED.search(str(e)):
+                raise
+            holder = re.search(r"PID (\d+)", str(e))
+            who = f"another process (PID {holder.group(1)})" if holder else "another process"
+            if time.monotonic() >= deadline:
+                raise StorageError(f"{db}: the warehouse is in use by {who}; gave up after waiting {seconds:g} s "
+                                   f"(--wait SECONDS or {WAIT_ENV} to wait longer)") from None
+            if not told and on_wait is not None:
+                on_wait(f"{db}: the warehouse is in use by {who}; waiting up to {seconds:g} s for it "
+                        f"(--wait SECONDS)")
+                told = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 0.5)
+
+
+def connect(db: str | Path, *, read_only: bool = False, wait: float | None = None,
+            verify: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and, unless read-only, create) the warehouse at ``db``.
+
+    Waits while another process holds the warehouse (see :func:`waiting`). ``verify`` reads every
+    block of every table once (DuckDB checks each block's checksum), so that a damaged file is
+    refused before anything is added to it. Raises :class:`StorageError` (one line) when the
+    warehouse cannot be opened.
+    """
     db = Path(db)
     if read_only and not db.exists():
         raise UserError(f"{db}: no warehouse here yet (run `gongkai load` first, or pass --db)")
     try:
         if not read_only:
             db.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(db), read_only=read_only)
+        con = _open(db, read_only, wait)
+    except StorageError:
+        raise
     except (duckdb.Error, OSError) as e:
-        raise UserError(f"{db}: cannot open the warehouse ({str(e).splitlines()[0]})") from None
-    if not read_only:
-        con.execute(SCHEMA_SQL)
+        raise storage_error(db, e, "open") from None
+    try:
+        if not read_only:
+            con.execute(SCHEMA_SQL)
+        if verify:
+            _verify(con)
+    except duckdb.Error as e:
+        with contextlib.suppress(Exception):
+            con.close()
+        raise storage_error(db, e, "read" if verify else "open") from None
     return con
+
+
+def _verify(con: duckdb.DuckDBPyConnection) -> None:
+    """Read every column of every table once: a damaged block raises here, not halfway through a load."""
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
+    ).fetchall()]
+    for t in tables:
+        con.execute(f'SELECT count(*), max(hash(t)) FROM "{t}" AS t').fetchall()
 
 
 @dataclass
@@ -72,6 +205,7 @@ class FileResult:
     reports_new: int = 0
     reports_unchanged: int = 0
     reports_superseded: int = 0
+    fault: bool = False             # the tool failed on this file (a bug), rather than the file being rejected
     reasons: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict:
@@ -86,14 +220,20 @@ class LoadResult:
     skipped: list[str] = field(default_factory=list)
 
     @property
+    def rejected(self) -> list[FileResult]:
+        """Files not loaded (unreadable, not a regular file, too big, no table …), each with its one line."""
+        return [f for f in self.files if f.status == "error"]
+
+    @property
     def exit_code(self) -> int:
-        """3 if a file could not be read, 1 if rows were quarantined, else 0."""
-        if any(f.status == "error" for f in self.files):
+        """3 if the tool failed on a file, 1 if a file was rejected or rows were quarantined, else 0."""
+        if any(f.fault for f in self.files):
             return 3
-        return 1 if any(f.rows_quarantined for f in self.files) else 0
+        return 1 if self.rejected or any(f.rows_quarantined for f in self.files) else 0
 
     def as_dict(self) -> dict:
-        return {"files": [f.as_dict() for f in self.files], "skipped": self.skipped, "exit_code": self.exit_code}
+        return {"files": [f.as_dict() for f in self.files], "skipped": self.skipped,
+                "rejected": [f.message for f in self.rejected], "exit_code": self.exit_code}
 
 
 def _report_suffixes() -> set[str]:
@@ -114,7 +254,8 @@ def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
     files, skipped = [], []
     for p in map(Path, paths):
         if p.is_dir():
-            for f in sorted(x for x in p.rglob("*") if x.is_file()):
+            # not only regular files: a FIFO or a device with a known suffix is reported, never opened
+            for f in sorted(x for x in p.rglob("*") if not x.is_dir()):
                 if f.suffix.lower() in known and not _is_companion(f):
                     files.append(f)
                 elif not _is_companion(f):
@@ -132,15 +273,19 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read(path: Path, agency: str | None, year: int | None):
+def _read(path: Path, agency: str | None, year: int | None, limits: Limits):
     """(cells, narrative, issues, kind) of one file; raises InputError when it cannot be read."""
-    if not path.exists():
-        raise InputError(path, "no such file")
     if path.suffix.lower() in _report_suffixes():
         from checks.extract import extract_paths
-        ext = extract_paths([path], agency=agency, year=year)
+        ext = extract_paths([path], agency=agency, year=year, limits=limits)
         if ext.errors:
             raise ext.errors[0]
+        if ext.cells.empty:
+            first = ext.issues[ext.issues["severity"] == "error"].head(1)
+            why = (f" ({first['code'].iloc[0]}: {str(first['message'].iloc[0])[:200]})" if len(first) else "")
+            raise InputError(path, f"no statistics table found: nothing to load{why}",
+                             int(first["source_line"].iloc[0]) if len(first) and pd.notna(
+                                 first["source_line"].iloc[0]) else None)
         cells = ext.cells.astype("string").fillna("")
         cells["_line"] = range(1, len(cells) + 1)
         cells["_error"] = ""
@@ -148,23 +293,46 @@ def _read(path: Path, agency: str | None, year: int | None):
             if col not in cells.columns:
                 cells[col] = ""
         return cells, ext.narrative, ext.issues, "report"
-    cells = read_extracted(path)
+    cells = read_extracted(path, limits)
     companions = []
     for c in COMPANIONS:
-        side = path.with_name(f"{path.stem}{c}{path.suffix}")
-        companions.append(_read_side(side) if side.exists() else None)
+        try:
+            side = path.with_name(f"{path.stem}{c}{path.suffix}")
+            present = os.path.lexists(side)
+        except (OSError, ValueError):       # e.g. the companion's name would be too long: there is none
+            present = False
+        companions.append(_read_side(side, c, limits) if present else None)
     return cells, companions[0], companions[1], "extracted"
 
 
-def _read_side(path: Path) -> pd.DataFrame:
+def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
+    """A companion file (narrative counts, extraction issues) as a frame of strings."""
+    check_file(path, limits)
+    what = "narrative" if kind == ".narrative" else "issues"
     try:
         if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path)
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            return pd.read_json(path, lines=True, dtype=False)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read this companion file ({str(e).splitlines()[0]})") from None
+            df = pd.read_parquet(path)
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            df = pd.read_json(path, lines=True, dtype=False)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError, RecursionError, TypeError) as e:
+        raise InputError(path, f"cannot read this {what} companion file ({_first_line(e)[:200]}); "
+                               "nothing was loaded from its cells file either") from None
+    except Exception as e:    # pyarrow and pandas parser errors
+        raise InputError(path, f"cannot read this {what} companion file ({type(e).__name__}: "
+                               f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
+    df.columns = [str(c) for c in df.columns]
+    if df.columns.duplicated().any():
+        raise InputError(path, f"this {what} companion file names a column twice; nothing was loaded from its "
+                               "cells file either", 1)
+    missing = [c for c in COMPANION_REQUIRED[kind] if c not in df.columns]
+    if missing:
+        raise InputError(path, f"not a {what} companion file: missing column(s) {', '.join(missing)}; nothing "
+                               "was loaded from its cells file either", 1)
+    if len(df) > limits.max_rows:
+        raise InputError(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
+    return df.astype(object).where(df.notna(), None).map(lambda v: "" if v is None else str(v)).astype("string")
 
 
 def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
@@ -196,20 +364,51 @@ def _next_id(con, table: str, column: str) -> int:
     return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0])
 
 
-def _load_file(con, path: Path, agency: str | None, year: int | None) -> FileResult:
+def _load_file(con, path: Path, agency: str | None, year: int | None, limits: Limits | None = None,
+               db: str | Path = "") -> FileResult:
+    """Load one file in one transaction. Whatever goes wrong with the file becomes its one-line
+    message (status ``error``) and the batch goes on; only a storage fault (the warehouse itself
+    cannot be written) raises :class:`StorageError`, after rolling the file back."""
     res = FileResult(file=str(path))
     try:
-        sha = _sha256(path) if path.exists() else ""
-        prior = con.execute("SELECT submission_id, loaded_at FROM submissions WHERE sha256 = ? ORDER BY 1 LIMIT 1",
-                            [sha]).fetchall() if sha else []
-        if prior:
-            res.status, res.submission_id = "unchanged", prior[0][0]
-            res.message = f"already loaded (submission {prior[0][0]}, {prior[0][1]:%Y-%m-%d %H:%M}); nothing changed"
-            return res
-        cells, narrative, issues, kind = _read(path, agency, year)
+        return _load_one(con, path, agency, year, limits or Limits.from_env(), res)
     except InputError as e:
         res.status, res.message = "error", str(e)
+    except StorageError:
+        raise
+    except duckdb.Error as e:
+        if is_storage_fault(e):
+            raise storage_error(db or "the warehouse", e, "write") from None
+        res.status, res.fault = "error", True
+        res.message = one_line(f"{path}: could not be stored ({_first_line(e)}); nothing was loaded from it")
+    except MemoryError:
+        res.status, res.fault = "error", True
+        res.message = one_line(f"{path}: out of memory while loading it; nothing was loaded from it")
+    except Exception as e:      # a bug: this file is not loaded, the batch goes on, exit 3
+        res.status, res.fault = "error", True
+        res.message = one_line(f"{path}: internal error while loading it ({type(e).__name__}: {_first_line(e)}); "
+                               "nothing was loaded from it")
+    for k in ("submission_id", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
+              "reports_superseded"):
+        setattr(res, k, None if k == "submission_id" else 0)
+    res.reasons.clear()
+    return res
+
+
+def _load_one(con, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult) -> FileResult:
+    check_file(path, limits)
+    try:
+        sha = _sha256(path)
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    prior = con.execute("SELECT submission_id, loaded_at FROM submissions WHERE sha256 = ? ORDER BY 1 LIMIT 1",
+                        [sha]).fetchall()
+    if prior:
+        res.status, res.submission_id = "unchanged", prior[0][0]
+        res.message = f"already loaded (submission {prior[0][0]}, {prior[0][1]:%Y-%m-%d %H:%M}); nothing changed"
         return res
+    cells, narrative, issues, kind = _read(path, agency, year, limits)
+    fault_point("read")
 
     frame = contract.prepare(cells)
     good, bad = contract.validate(frame)
@@ -225,19 +424,25 @@ def _load_file(con, path: Path, agency: str | None, year: int | None) -> FileRes
         sub_id = _next_id(con, "submissions", "submission_id")
         res.submission_id = sub_id
         report_ids = _insert_reports(con, good, sub_id, res)
+        fault_point("reports")
         _insert_cells(con, good, report_ids)
+        fault_point("cells")
         if os.environ.get(FAULT_ENV) == "kill-mid-load":
             os.kill(os.getpid(), signal.SIGKILL)
         _insert_quarantine(con, bad, cells, sub_id, path)
+        fault_point("quarantine")
         _insert_side(con, narrative, issues, report_ids, sub_id)
+        fault_point("side")
         con.execute(
             "INSERT INTO submissions VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
             [sub_id, str(path), sha, kind, res.rows_total, res.rows_loaded, res.rows_quarantined,
              res.reports_new, res.reports_unchanged])
+        fault_point("commit")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
+    fault_point("committed")
     parts = [f"{res.reports_new} new report(s)"]
     if res.reports_superseded:
         parts.append(f"{res.reports_superseded} superseding an older one")
@@ -248,6 +453,12 @@ def _load_file(con, path: Path, agency: str | None, year: int | None) -> FileRes
         parts.append(f"{res.rows_quarantined} row(s) quarantined")
     res.message = ", ".join(parts)
     return res
+
+
+def rollback(con) -> None:
+    """Roll back the open transaction; if the failure already ended it (a full disk does), nothing to do."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("ROLLBACK")
 
 
 def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> dict:
@@ -338,6 +549,13 @@ def _report_lookup(con, report_ids: dict) -> dict:
     return out
 
 
+def _int32(s: pd.Series) -> pd.Series:
+    """Whole numbers that fit an INTEGER column; anything else (text, fractions, huge) is NULL."""
+    num = pd.to_numeric(s.astype("string").str.strip().replace("", None), errors="coerce").astype("float64")
+    ok = num.notna() & (num % 1 == 0) & num.abs().le(INT32)
+    return num.where(ok).astype("Int64")
+
+
 def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
     # only the reports this file added: an unchanged report keeps the narrative and issues it came with
     lookup = _report_lookup(con, {k: v for k, v in report_ids.items() if v is not None})
@@ -359,7 +577,9 @@ def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
         for c in ("value",):
             n[c] = pd.to_numeric(n[c], errors="coerce")
         for c in ("source_line", "char_start", "char_end"):
-            n[c] = pd.to_numeric(n[c], errors="coerce").astype("Int64")
+            n[c] = _int32(n[c])
+        for c in ("key", "raw", "sentence", "source_file"):
+            n[c] = n[c].astype("string")
         with registered(con, "_n_in", n):
             con.execute("INSERT INTO narrative SELECT * FROM _n_in")
     if issues is not None and len(issues):
@@ -372,29 +592,38 @@ def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
             if c not in i.columns:
                 i[c] = None
         i = i[cols]
-        i["source_line"] = pd.to_numeric(i["source_line"], errors="coerce").astype("Int64")
+        i["source_line"] = _int32(i["source_line"])
+        for c in ("code", "severity", "message"):
+            i[c] = i[c].astype("string").fillna("")
+        for c in ("source_file", "raw"):
+            i[c] = i[c].astype("string")
         with registered(con, "_i_in", i):
             con.execute("INSERT INTO extraction_issues SELECT * FROM _i_in")
 
 
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
-               on_file=None) -> LoadResult:
+               on_file=None, limits: Limits | None = None) -> LoadResult:
     """Load files and directories into the warehouse at ``db``, one transaction per file.
 
-    A file that cannot be read is reported (status ``error``) and the batch goes on.
+    A file that cannot be read (or is not a regular file, too big, has no table …) is reported
+    (status ``error``, one line ``file:line: problem``) and the batch goes on. A fault of the
+    warehouse itself (locked, read-only, full disk, damaged) raises :class:`StorageError`: the
+    files committed before it stay, the one in progress is rolled back.
     ``on_file(FileResult)`` is called after each file, for progress output.
     """
+    limits = limits or Limits.from_env()
     files, skipped = expand(paths)
     result = LoadResult(skipped=skipped)
-    con = connect(db)
+    con = connect(db, verify=True)
     try:
         for f in files:
-            r = _load_file(con, f, agency, year)
+            r = _load_file(con, f, agency, year, limits, db)
             result.files.append(r)
             if on_file:
                 on_file(r)
     finally:
-        con.close()
+        with contextlib.suppress(duckdb.Error):
+            con.close()
     return result
 
 

@@ -176,7 +176,7 @@ def test_each_kind_of_unreadable_file_gets_one_clear_line(tmp_path, db, name):
     assert [f.status for f in result.files] == ["error", "loaded"]
     assert result.files[0].message.startswith(str(bad))
     assert problem in result.files[0].message
-    assert result.exit_code == 3
+    assert result.exit_code == 1          # data rejected (issue 12: 3 only when the tool failed)
     assert counts(db)[1:] == (1, 60, 0)
 
 
@@ -189,7 +189,7 @@ def test_cli_on_a_directory_of_good_and_broken_files(tmp_path, db):
                                     "测试局,2018,old,old.s6.complaints,value,0,r.txt,2\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "checks.cli", "load", str(batch), "--db", str(db)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert proc.returncode == 3
+    assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
     errors = [l for l in proc.stderr.splitlines() if l.strip()]
     assert len(errors) == 2

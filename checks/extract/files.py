@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from checks.extract.decode import decode
+from checks.extract.decode import decode_report
 from checks.extract.model import ReportResult
 from checks.extract.report import extract_text
-from checks.formats import COLUMNS, EXTENSIONS, InputError, write_extracted
+from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, read_bytes, write_extracted
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html"}
 NARRATIVE_COLUMNS = ("agency", "year", "source_file", "key", "value", "raw", "sentence", "source_line",
@@ -31,10 +31,26 @@ class Extraction:
     reports: pd.DataFrame | None = None       # one row per report: file, agency, year, template, layout …
 
 
-def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year: int | str | None = None) -> ReportResult:
-    text, enc = decode(data, path)
+def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year: int | str | None = None,
+                  limits: Limits | None = None) -> ReportResult:
+    """Extract one report from its bytes; an :class:`InputError` when it is not text or too long."""
+    d = decode_report(data, path)
+    limits = limits or Limits.from_env()
+    lines = d.text.count("\n") + 1
+    if lines > limits.max_rows:
+        raise InputError(path, f"the report has {lines:,} lines, more than the limit of {limits.max_rows:,} "
+                               "(GONGKAI_MAX_ROWS): not read")
     # HTML or text is decided by the content: pages are saved as .txt and text as .htm
-    return extract_text(text, Path(path).name, agency=agency, year=year, encoding=enc)
+    try:
+        r = extract_text(d.text, Path(path).name, agency=agency, year=year, encoding=d.encoding)
+    except RecursionError:
+        raise InputError(path, "the page is nested too deeply to be read") from None
+    if d.cut:
+        line, offset = d.cut
+        r.issue("X-15", f"文件在多字节字符中间被截断（第{line}行，字节{offset}），已读取至截断处 / the file is cut off "
+                        f"inside a multi-byte character at line {line} (byte offset {offset}): read up to the cut",
+                line)
+    return r
 
 
 def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
@@ -42,12 +58,12 @@ def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in REPORT_SUFFIXES
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in REPORT_SUFFIXES and not q.is_dir()
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             if not found:
                 errors.append(InputError(p, f"no report files ({', '.join(sorted(REPORT_SUFFIXES))}) in this folder"))
             files.extend(found)
-        elif p.is_file():
+        elif p.exists():
             if p.suffix.lower() not in REPORT_SUFFIXES:
                 errors.append(InputError(p, f"not a report file: expected {', '.join(sorted(REPORT_SUFFIXES))}"))
             else:
@@ -57,18 +73,19 @@ def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
     return files, errors
 
 
-def extract_paths(paths: list[Path], agency: str | None = None, year: int | None = None) -> Extraction:
-    """Extract every report file in ``paths`` (files, or folders searched recursively)."""
+def extract_paths(paths: list[Path], agency: str | None = None, year: int | None = None,
+                  limits: Limits | None = None) -> Extraction:
+    """Extract every report file in ``paths`` (files, or folders searched recursively).
+
+    A file that cannot be read (not a regular file, unreadable, too big, not text) ends up in
+    ``errors`` with its one-line reason; the others are still extracted.
+    """
+    limits = limits or Limits.from_env()
     files, errors = _report_files(list(paths))
     results = []
     for f in files:
         try:
-            data = f.read_bytes()
-        except OSError as e:
-            errors.append(InputError(f, f"cannot read the file ({e.strerror or e})"))
-            continue
-        try:
-            results.append(extract_bytes(data, f, agency, year))
+            results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
         except InputError as e:
             errors.append(e)
     return to_extraction(results, errors)

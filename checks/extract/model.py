@@ -20,6 +20,7 @@ ISSUE_CODES: dict[str, tuple[str, str]] = {
     "X-12": ("year-conflict", "warning"),      # the title and the table name different years
     "X-13": ("row-cells-mismatch", "warning"),  # a grid/matrix row with fewer or more cells than columns
     "X-14": ("merged-cell", "warning"),        # an HTML value cell spans columns/rows: copies left blank
+    "X-15": ("file-cut", "warning"),           # the file ends inside a multi-byte character: read up to the cut
 }
 
 
