@@ -143,6 +143,7 @@ class Builder:
     shared: bool = False
     con: duckdb.DuckDBPyConnection | None = field(default=None, repr=False)
     templates: tuple[str, ...] | None = None   # self-contained SQL of one rule: only its templates' cells in specs
+    spec_cells: frozenset | None = None        # … and only the (template, variant, item, column) it reads
     _instances: list | None = field(default=None, repr=False)
     _temp: list = field(default_factory=list, repr=False)
 
@@ -178,7 +179,8 @@ class Builder:
             if "status" in needs:
                 ctes += ["tstat AS (SELECT * FROM gk_tstat)", f"blocked AS ({BLOCKED_SQL})"]
             return ctes
-        specs = [r for r in spec_rows() if self.templates is None or r[1] in self.templates]
+        specs = [r for r in spec_rows() if (self.templates is None or r[1] in self.templates)
+                 and (self.spec_cells is None or r[1:5] in self.spec_cells)]
         ctes = [f"reps AS ({reps_sql()})", values_cte("specs", SPEC_COLS, specs), f"cx AS ({CX_SQL})"]
         if "status" in needs:
             ctes += [f"status AS ({STATUS_SQL})", f"tstat AS ({TSTAT_SQL})", f"blocked AS ({BLOCKED_SQL})"]
@@ -223,7 +225,12 @@ def new_run_id() -> str:
 def rule_sql(catalogue: Catalogue, code: str, lenient: bool = False) -> str:
     """The self-contained SQL that finds every failure of one rule in the warehouse."""
     rule = catalogue.rule(code)
-    b = Builder(catalogue, lenient=lenient, templates=None if rule.kind == "required-row" else rule.templates)
+    cells = None
+    if rule.family == "comparison":      # only the cells its instances read: the SQL stays readable
+        cells = frozenset((i.template, i.variant, t.cell.item, t.cell.column) for i in C.expand(catalogue, [rule])
+                          for t in i.terms)
+    b = Builder(catalogue, lenient=lenient, templates=None if rule.kind == "required-row" else rule.templates,
+                spec_cells=cells)
     qs = b.queries([rule])
     if not qs:
         return f"-- {rule.code} ({rule.kind}) is written by checks.rules.findings, not by a query"
