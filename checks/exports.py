@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks import atomic
+
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 EXPORT_COLUMNS = ("fingerprint", "code", "name", "severity", "agency", "year", "template", "region", "cell",
@@ -252,7 +254,7 @@ def write_csv(fs: FindingSet, path: str | Path) -> Path:
     :data:`EXPORT_COLUMNS`, formula prefixes neutralised."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+    with atomic.target(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(EXPORT_COLUMNS)
         for row in fs.findings:
@@ -324,7 +326,8 @@ def write_xlsx(fs: FindingSet, path: str | Path) -> Path:
         header(ws, XLSX_COLUMNS)
         for f in by[agency]:
             ws.append([text(ws, f[c]) for c in XLSX_COLUMNS])
-    wb.save(path)
+    with atomic.target(path) as tmp:
+        wb.save(tmp)
     return path
 
 
@@ -332,7 +335,7 @@ def write_json(fs: FindingSet, path: str | Path) -> Path:
     """:meth:`FindingSet.as_dict` as UTF-8 JSON (Chinese kept readable)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(fs.as_dict(), ensure_ascii=False, indent=1, default=str) + "\n", encoding="utf-8")
+    atomic.write_text(path, json.dumps(fs.as_dict(), ensure_ascii=False, indent=1, default=str) + "\n")
     return path
 
 
@@ -430,6 +433,26 @@ def write_all(fs: FindingSet, out: str | Path, *, xlsx: bool = True, fail_on: st
     if xlsx:
         paths.append(write_xlsx(fs, out / "findings.xlsx"))
     paths.append(write_json(fs, out / "findings.json"))
-    (out / "junit.xml").write_text(junit_xml(fs, fail_on=fail_on), encoding="utf-8")
-    (out / "summary.md").write_text(markdown_summary(fs, report=report), encoding="utf-8")
+    atomic.write_text(out / "junit.xml", junit_xml(fs, fail_on=fail_on))
+    atomic.write_text(out / "summary.md", markdown_summary(fs, report=report))
     return paths + [out / "junit.xml", out / "summary.md"]
+
+
+def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run_id: str | None = None,
+                    show_info: bool = False) -> FindingSet:
+    """:func:`collect` restricted to one agency (its exact name, else the one name containing ``agency``)
+    and optionally one year. Raises :class:`~checks.errors.UserError` when no or several agencies match."""
+    from checks.errors import UserError
+
+    fs = collect(db, run_id, show_info=show_info)
+    names = sorted({r["agency"] for r in fs.reports})
+    if agency not in names:
+        hits = [n for n in names if agency in n]
+        if len(hits) != 1:
+            raise UserError(f"no agency named {agency!r}" if not hits else
+                            f"{agency!r} matches {len(hits)} agencies: {', '.join(hits[:5])}{' …' if len(hits) > 5 else ''}")
+        agency = hits[0]
+    sub = fs.for_report(agency, year)
+    if not sub.reports:
+        raise UserError(f"{agency}: no report for {year}")
+    return sub

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from checks import warehouse
+from checks import atomic, warehouse
 from checks.errors import UserError
 
 
@@ -43,8 +43,7 @@ def status_step(db: str | Path, out: str | Path | None = None) -> dict:
     s = warehouse.status(db)
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / "status.json").write_text(json.dumps(s, ensure_ascii=False, indent=2, default=str) + "\n",
-                                               encoding="utf-8")
+        atomic.write_text(Path(out) / "status.json", json.dumps(s, ensure_ascii=False, indent=2, default=str) + "\n")
     return s
 
 
@@ -115,10 +114,20 @@ def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = N
         raise UserError(f"{db}: no warehouse here (run `gongkai load` first, or pass --db)")
     con = warehouse.connect(db)
     try:
+        # one transaction: a run killed or failing halfway leaves no trace ("the latest run" is always whole)
+        con.execute("BEGIN TRANSACTION")
         res = run_check(con, catalogue, lenient=lenient, waivers=wlist, config_source=cfg.source,
                         waivers_file=str(wpath) if wpath else None)
+        warehouse.fault_point("check")
+        con.execute("COMMIT")
     except duckdb.Error as e:
+        warehouse.rollback(con)
+        if warehouse.is_storage_fault(e):
+            raise warehouse.storage_error(db, e, "check") from None
         raise UserError(f"{db}: cannot check the warehouse ({str(e).splitlines()[0]})") from None
+    except BaseException:
+        warehouse.rollback(con)
+        raise
     finally:
         con.close()
     return CheckOutcome(res.run_id, res.reports, res.errors, res.warnings, res.counts.get("info", 0), res.waived,
@@ -159,6 +168,8 @@ def check(db: str | Path, *, backend: str = "sql", lenient: bool = False, fail_o
     from checks.rules import backends
     from checks.rules.findings import read_findings
 
+    if limit < 0:
+        raise UserError(f"--limit {limit}: must be 0 (all) or more", 64)
     if backend not in backends.BACKENDS:
         raise UserError(f"--backend must be one of {', '.join(backends.BACKENDS)}, not {backend!r}")
     if backend == "sql":
@@ -185,7 +196,8 @@ def check(db: str | Path, *, backend: str = "sql", lenient: bool = False, fail_o
 
 
 def summary_step(db: str | Path, run_id: str) -> list[dict]:
-    """Per report of a check run: agency, year, template and its error/warning/info/waived counts."""
+    """Per report of a check run: agency, year, template, its error/warning/info/waived counts, the rule
+    codes of its errors and warnings and the worst of them (errors first, then by code)."""
     con = warehouse.connect(db, read_only=True)
     try:
         cur = con.execute("""
@@ -195,7 +207,9 @@ def summary_step(db: str | Path, run_id: str) -> list[dict]:
                    count(*) FILTER (WHERE f.severity = 'info' AND NOT f.waived) AS infos,
                    count(*) FILTER (WHERE f.waived) AS waived,
                    string_agg(DISTINCT f.code, ' ' ORDER BY f.code)
-                       FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived) AS codes
+                       FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived) AS codes,
+                   substr(min(CASE f.severity WHEN 'error' THEN '0' ELSE '1' END || f.code)
+                       FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived), 2) AS worst
             FROM current_reports r LEFT JOIN findings f ON f.report_id = r.report_id AND f.run_id = ?
             GROUP BY ALL ORDER BY errors DESC, warnings DESC, r.agency, r.year""", [run_id])
         names = [d[0] for d in cur.description]
@@ -229,10 +243,11 @@ def gx_step(db: str | Path, out: str | Path) -> dict:
             "failing": len(res.failures), "docs": str(res.docs_index)}
 
 
-def exit_code(load_code: int, check_code: int) -> int:
-    """The main job's exit code: 3 when a file could not be read, else the check's (0 clean, 1 errors,
+def exit_code(load_code: int, check_code: int, rejected: bool = False) -> int:
+    """The main job's exit code: 3 when the tool failed on a file, 1 when a file was rejected
+    (``rejected``: unreadable, not a regular file, too big …), else the check's (0 clean, 1 errors,
     2 only warnings with ``fail_on="warning"``). Rows quarantined at load are findings (Q-01) of the check."""
-    return 3 if load_code == 3 else check_code
+    return 3 if load_code == 3 else (1 if rejected else check_code)
 
 
 def gate_exit_code(load: warehouse.LoadResult, errors: int, warnings: int, fail_on: str) -> int:
@@ -286,7 +301,7 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.load.exit_code, self.check.exit_code)
+        return exit_code(self.load.exit_code, self.check.exit_code, bool(self.load.rejected))
 
     def as_dict(self) -> dict:
         return {"load": self.load.as_dict(), "check": self.check.as_dict(), "gx": self.gx,
@@ -314,6 +329,8 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     a UserError, unless ``allow_empty`` (the nightly flow when nothing new arrived: the warehouse is
     checked as it is).
     """
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise UserError(f"--out {out}: a file is there; the results go into a folder (give a folder name)", 64)
     loaded = step(load_step, paths, db, on_file=on_file) if paths or not allow_empty else warehouse.LoadResult()
     checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
     files: list[Path] = []

@@ -26,12 +26,13 @@ def test_run_on_the_samples_writes_findings_and_status(tmp_path):
     assert json.loads((out / "status.json").read_text(encoding="utf-8"))["reports"] == 5
 
 
-def test_run_with_an_unreadable_file_exits_3(tmp_path):
+def test_run_with_an_unreadable_file_exits_1(tmp_path):
+    """A rejected file is a data problem (1), not the tool failing (3) (issue 12); the rest is checked."""
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"")
     res = CliRunner().invoke(app, ["run", str(bad), str(SAMPLES / "003_ac397f543ad98429.csv"), "--db",
                                    str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out"), "--no-gx"])
-    assert res.exit_code == 3
+    assert res.exit_code == 1
 
 
 def test_run_json(tmp_path):
