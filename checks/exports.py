@@ -456,3 +456,23 @@ def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run
     if not sub.reports:
         raise UserError(f"{agency}: no report for {year}")
     return sub
+
+
+def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run_id: str | None = None,
+                    show_info: bool = False) -> FindingSet:
+    """:func:`collect` restricted to one agency (its exact name, else the one name containing ``agency``)
+    and optionally one year. Raises :class:`~checks.errors.UserError` when no or several agencies match."""
+    from checks.errors import UserError
+
+    fs = collect(db, run_id, show_info=show_info)
+    names = sorted({r["agency"] for r in fs.reports})
+    if agency not in names:
+        hits = [n for n in names if agency in n]
+        if len(hits) != 1:
+            raise UserError(f"no agency named {agency!r}" if not hits else
+                            f"{agency!r} matches {len(hits)} agencies: {', '.join(hits[:5])}{' …' if len(hits) > 5 else ''}")
+        agency = hits[0]
+    sub = fs.for_report(agency, year)
+    if not sub.reports:
+        raise UserError(f"{agency}: no report for {year}")
+    return sub

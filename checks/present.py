@@ -44,16 +44,52 @@ def _cell(item, column) -> str:
 
 # ------------------------------------------------------------------------------- load / status
 
-def load_progress(quiet: bool = False):
-    """A callback for :func:`checks.warehouse.load_paths`: one line per file (errors always, on stderr)."""
+LINES_BEFORE_BAR = 30
+"""A load prints one line per file for the first files, then only problems and a progress bar."""
+
+
+def load_progress(quiet: bool = False, total: int | None = None):
+    """A callback for :func:`checks.warehouse.load_paths`: one line per file for the first
+    :data:`LINES_BEFORE_BAR` files, then a rich progress bar (on a terminal) and only the files with
+    problems; errors always, on stderr. ``total``: how many files to expect (for the bar)."""
+    state = {"n": 0, "bar": None, "task": None}
+
     def on_file(r) -> None:
+        state["n"] += 1
         if r.status == "error":
             err_console.print(f"{_MARK['error']} {escape(r.message)}", soft_wrap=True)
-        elif not quiet:
-            _say(f"{_MARK[r.status]} {escape(r.file)}: {r.message}")
+        elif not quiet and (state["n"] <= LINES_BEFORE_BAR or r.rows_quarantined):
+            _say(f"{_MARK[r.status]} {escape(r.file)}: {escape(r.message)}")
             for reason, n in r.reasons.most_common():
                 console.print(f"    quarantined {n} × {escape(reason)}")
+        elif not quiet and state["n"] == LINES_BEFORE_BAR + 1:
+            _say("[dim]… further files: only problems are listed[/]")
+        if not quiet and console.is_terminal and state["n"] > LINES_BEFORE_BAR:
+            if state["bar"] is None:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+                state["bar"] = Progress(TextColumn("load"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                        console=console, transient=True)
+                state["task"] = state["bar"].add_task("load", total=total, completed=state["n"] - 1)
+                state["bar"].start()
+            state["bar"].update(state["task"], advance=1)
+            if total and state["n"] >= total:
+                state["bar"].stop()
     return on_file
+
+
+def steps(quiet: bool = False):
+    """A ``step`` wrapper for :func:`checks.pipeline.run`: a spinner naming the step (check, exports,
+    site, GX) while it runs, on a terminal only."""
+    names = {"check_step": "check", "export_step": "exports", "site_step": "site", "gx_step": "GX Data Docs",
+             "status_step": "status", "summary_step": "summary"}
+
+    def step(fn, *args, **kwargs):
+        name = names.get(getattr(fn, "__name__", ""), None)
+        if quiet or name is None or not console.is_terminal:
+            return fn(*args, **kwargs)
+        with console.status(f"{name} …"):
+            return fn(*args, **kwargs)
+    return step
 
 
 def load_summary(result, db) -> None:
@@ -195,34 +231,118 @@ def unreadable(errors: list) -> None:
 
 # ------------------------------------------------------------------------------------------ run
 
-def run(outcome) -> None:
-    """The main job's summary: findings by report, totals, GX, where the results are."""
-    from rich.table import Table
+SUMMARY_LIMIT = 20
 
-    table = Table(title="Findings by report", title_justify="left")
-    table.add_column("agency", no_wrap=True)
-    for name in ("year", "template", "errors", "warnings", "info"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("rules")
-    for r in outcome.reports:
-        template = r["template"] + (f"/{r['variant']}" if r["variant"] else "")
-        table.add_row(escape(r["agency"]), str(r["year"]), template,
-                      f"[bold red]{r['errors']}[/]" if r["errors"] else "0",
-                      f"[yellow]{r['warnings']}[/]" if r["warnings"] else "0", str(r["infos"]), r["codes"] or "")
-    console.print(table)
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal cells (a Chinese character is two), cut with … if longer."""
+    from rich.cells import cell_len, set_cell_size
+
+    return set_cell_size(text, width) if cell_len(text) > width else text + " " * (width - cell_len(text))
+
+
+def agency_summary(reports: list[dict], *, limit: int = SUMMARY_LIMIT, full_report: str | None = None,
+                   show_clean: bool = False) -> list[str]:
+    """Plain lines (no markup): one per agency and year with errors or warnings, most severe first —
+    errors, warnings, worst rule — at most ``limit`` and "and N more", then where the full report is.
+    Columns align on the terminal cell width, so Chinese names line up."""
+    from rich.cells import cell_len
+
+    rows = [r for r in reports if show_clean or r["errors"] or r["warnings"]]
+    rows.sort(key=lambda r: (-r["errors"], -r["warnings"], r["agency"], r["year"]))
+    shown = rows[:limit] if limit else rows
+    aw = min(max([cell_len("agency")] + [cell_len(r["agency"]) for r in shown]), 40)
+    lines = [f"{_pad('agency', aw)}  year  errors  warnings  worst"]
+    for r in shown:
+        lines.append(f"{_pad(r['agency'], aw)}  {r['year']:>4}  {r['errors']:>6}  {r['warnings']:>8}  "
+                     f"{r.get('worst') or ''}")
+    if not rows:
+        lines.append("(no errors or warnings)")
+    if len(rows) > len(shown):
+        lines.append(f"… and {len(rows) - len(shown)} more")
+    if full_report:
+        lines.append(f"full report: {full_report}")
+    return lines
+
+
+def run(outcome) -> None:
+    """The main job's summary: one line per agency-year with errors or warnings (capped), totals, GX,
+    where the results are."""
+    site = (outcome.site or {}).get("index") if getattr(outcome, "site", None) else None
+    for line in agency_summary(outcome.reports, full_report=site):
+        _say(escape(line))
     s, c = outcome.status, outcome.check
-    _say(f"{s['reports']} report(s), {s['cells']} cells, {s['quarantined']} quarantined row(s); {c.errors} error(s), "
-         f"{c.warnings} warning(s), {c.infos} info (run {c.run_id})")
+    _say(f"\n{s['reports']} report(s), {s['cells']} cells, {s['quarantined']} quarantined row(s); "
+         f"[bold red]{c.errors} error(s)[/], [yellow]{c.warnings} warning(s)[/], {c.infos} info (run {c.run_id})")
     if outcome.gx:
         _say(f"GX: {outcome.gx['expectations']} expectations over {outcome.gx['evaluated']} rule instances, "
-             f"{outcome.gx['failing']} failing")
+             f"{outcome.gx['failing']} failing (one expectation counts once, however many cells fail)")
     _say("\n[bold]Results[/]")
     _say(f"  warehouse      {escape(outcome.db)}")
     for p in outcome.files:
         _say(f"  {p.name:<14} {escape(str(p))}")
     if outcome.gx:
         _say(f"  GX Data Docs   {escape(outcome.gx['docs'])}")
-    _say(f"  details        gongkai check --db {escape(outcome.db)} --show-info")
+    _say(f"  one agency     gongkai show AGENCY --db {escape(outcome.db)}")
+
+
+def site(res) -> None:
+    """What ``gongkai report`` wrote."""
+    _say(f"{res.pages} page(s): {res.written} written, {res.unchanged} unchanged, {res.removed} removed "
+         f"({res.seconds:.1f} s) → {escape(str(res.index))}")
+
+
+def pruned(res) -> None:
+    """What ``gongkai prune`` deleted."""
+    _say(f"kept {res.kept} run(s); deleted {res.runs_deleted} run(s) and {res.findings_deleted} finding(s) "
+         f"in {escape(res.db)}")
+
+
+def show_lines(fs) -> list[str]:
+    """One agency's findings as plain lines (no markup): per report, per section (the official
+    section label), each finding with severity, rule, cell label, message with the arithmetic and
+    source line."""
+    from checks.exports import _labels
+
+    labels = _labels()
+    out = []
+    for r in fs.reports:
+        out.append(f"{r['agency']} {r['year']} ({r['template']}{'/' + r['variant'] if r['variant'] else ''}; "
+                   f"{r['source_file']}): {r['errors']} error(s), {r['warnings']} warning(s)")
+        fl = [f for f in fs.findings if f["agency"] == r["agency"] and f["year"] == r["year"]]
+        if not fl:
+            out.append("  no errors or warnings")
+        sections: dict[str, list[dict]] = {}
+        for f in fl:
+            item = f["item"] or ""
+            parts = item.split(".")
+            sec = ".".join(parts[:2]) if f["template"] == "old" else ".".join(parts[:2])
+            if f["template"] != "old" and parts[1:2] == ["s2"]:
+                sec = ".".join(parts[:3])
+            sections.setdefault(sec, []).append(f)
+        for sec, items in sorted(sections.items(), key=lambda kv: _natural(kv[0])):
+            title = (labels.get((r["template"], r["variant"], sec, None)) or (sec, sec))[0] or sec
+            out.append(f"  {title}")
+            for f in items:
+                loc = f":{f['source_line']}" if f["source_line"] else ""
+                waived = f" (waived: {f['waiver_reason']})" if f["waived"] else ""
+                out.append(f"    {f['severity'].upper():<7} {f['code']:<5} {f['label'] or f['cell'] or ''}{loc}{waived}")
+                out.append(f"            {f['message']}")
+    return out
+
+
+def _natural(code: str) -> list:
+    return [(0, int(p[1:]), "") if p[1:].isdigit() else (1, 0, p) for p in code.split(".")]
+
+
+def show(fs) -> None:
+    """``gongkai show``: :func:`show_lines`, severities coloured."""
+    for line in show_lines(fs):
+        text = escape(line)
+        for sev, style in (("ERROR  ", "bold red"), ("WARNING", "yellow")):
+            if line.startswith(f"    {sev}"):
+                text = text.replace(sev, f"[{style}]{sev}[/]", 1)
+        _say(text)
 
 
 # ----------------------------------------------------------------------------------------- gate

@@ -10,4 +10,4 @@ unreadable warehouse), 64 a usage error (unknown option or command, bad option v
 from __future__ import annotations
 
 from checks.cli.common import app, main  # noqa: F401
-from checks.cli import load, extract, check, expectations, run, gate  # noqa: F401,E402  (each registers its commands)
+from checks.cli import load, extract, check, expectations, run, gate, report  # noqa: F401,E402  (each registers its commands)

@@ -46,7 +46,8 @@ def run(
     from checks import pipeline, present
 
     outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
-                           waivers=waivers, on_file=present.load_progress(quiet=quiet or json_out))
+                           waivers=waivers, on_file=present.load_progress(quiet=quiet or json_out),
+                           step=present.steps(quiet or json_out))
     if json_out:
         present.print_json(outcome.as_dict())
     elif not quiet:
