@@ -30,3 +30,6 @@ def read_yaml(path, what: str, error: type[UserError] = UserError):
         raise error(f"{p}: cannot read {what} ({e.strerror or e})") from None
     except yaml.YAMLError as e:
         raise error(f"{p}: not valid YAML ({str(e).splitlines()[0]})") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as e:   # e.g. an impossible date: 2026-02-30
+        raise error(f"{p}: {what}: a value cannot be read ({(str(e).splitlines() or [type(e).__name__])[0]})") \
+            from None

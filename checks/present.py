@@ -98,10 +98,13 @@ def load_summary(result, db) -> None:
     broken = sum(f.status == "error" for f in result.files)
     quarantined = sum(f.rows_quarantined for f in result.files)
     _say(f"{loaded} file(s) loaded, {len(result.files) - loaded - broken} unchanged, "
-         f"{broken} unreadable, {quarantined} row(s) quarantined → {db}")
+         f"{broken} not loaded, {quarantined} row(s) quarantined → {escape(str(db))}")
+    for f in result.files:
+        if f.status == "error":
+            _say(f"  [red]not loaded:[/] {escape(f.file)}")
     if result.skipped:
         console.print(f"[dim]skipped {len(result.skipped)} file(s) of other types: "
-                      f"{', '.join(Path(s).name for s in result.skipped[:5])}"
+                      f"{escape(', '.join(Path(s).name for s in result.skipped[:5]))}"
                       f"{' …' if len(result.skipped) > 5 else ''}[/]")
 
 

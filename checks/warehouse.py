@@ -11,7 +11,6 @@ stays in ``reports`` (``superseded_by`` set) and can still be queried as history
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from checks import contract
+from checks import waiting as _waiting
 from checks.errors import UserError
 from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_extracted
 
@@ -60,18 +60,7 @@ class StorageError(UserError):
     the tool cannot do its work (exit 3). What was committed before stays as it was."""
 
 
-_wait: contextvars.ContextVar = contextvars.ContextVar("gongkai_wait", default=(None, None))
-
-
-@contextlib.contextmanager
-def waiting(seconds: float | None = None, on_wait: Callable[[str], None] | None = None):
-    """Within the block, opening a warehouse that another process holds waits up to ``seconds``
-    (default ``GONGKAI_WAIT`` or 30) and calls ``on_wait(message)`` once when it starts waiting."""
-    token = _wait.set((seconds, on_wait))
-    try:
-        yield
-    finally:
-        _wait.reset(token)
+waiting = _waiting.waiting
 
 
 def _wait_seconds(explicit: float | None) -> float:
@@ -128,7 +117,7 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame):
 
 def _open(db: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
     """duckdb.connect, waiting while another process holds the file's lock (one writer per file)."""
-    seconds, on_wait = _wait.get()
+    seconds, on_wait = _waiting.current()
     seconds = _wait_seconds(wait if wait is not None else seconds)
     deadline, delay, told = time.monotonic() + seconds, 0.05, False
     while True:
@@ -281,7 +270,8 @@ def _read(path: Path, agency: str | None, year: int | None, limits: Limits):
         if ext.errors:
             raise ext.errors[0]
         if ext.cells.empty:
-            first = ext.issues[ext.issues["severity"] == "error"].head(1)
+            errs = ext.issues[ext.issues["severity"] == "error"]
+            first = errs[errs["code"] == "X-01"].head(1) if (errs["code"] == "X-01").any() else errs.head(1)
             why = (f" ({first['code'].iloc[0]}: {str(first['message'].iloc[0])[:200]})" if len(first) else "")
             raise InputError(path, f"no statistics table found: nothing to load{why}",
                              int(first["source_line"].iloc[0]) if len(first) and pd.notna(
@@ -328,7 +318,7 @@ def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
                                "cells file either", 1)
     missing = [c for c in COMPANION_REQUIRED[kind] if c not in df.columns]
     if missing:
-        raise InputError(path, f"not a {what} companion file: missing column(s) {', '.join(missing)}; nothing "
+        raise InputError(path, f"not {'a narrative' if what == 'narrative' else 'an issues'} companion file: missing column(s) {', '.join(missing)}; nothing "
                                "was loaded from its cells file either", 1)
     if len(df) > limits.max_rows:
         raise InputError(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")

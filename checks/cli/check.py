@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
+from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, WaitOption, app
 LenientOption = Annotated[bool, typer.Option(
     "--lenient", help="Count blank cells as 0 (no B-01 findings); every finding a blank took part in says so.")]
 ConfigOption = Annotated[Optional[Path], typer.Option(
@@ -38,6 +38,7 @@ def _setup(config: Optional[Path]):
 @app.command()
 def check(
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
     lenient: LenientOption = False,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from typer.core import TyperGroup
@@ -51,8 +51,10 @@ class _Group(TyperGroup):
             raise _usage(e)
 
     def invoke(self, ctx):
+        from checks.waiting import waiting
         try:
-            return super().invoke(ctx)
+            with waiting(None, _waiting_notice):
+                return super().invoke(ctx)
         except UserError as e:
             fail(str(e), e.exit_code)
         except _UsageError as e:
@@ -77,6 +79,26 @@ DbOption = Annotated[Path, typer.Option(
     "--db", envvar=DB_ENV, help=f"Warehouse file (DuckDB). Env: {DB_ENV}.", show_default=True)]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors; use the exit code.")]
+
+
+def _waiting_notice(message: str) -> None:
+    """Shown once when a command waits for another process's lock on the warehouse."""
+    from checks import present
+    from rich.markup import escape
+    present.err_console.print(f"[yellow]waiting:[/] {escape(message)}", soft_wrap=True)
+
+
+def _set_wait(value):
+    from checks.waiting import set_seconds
+    if value is not None and value < 0:
+        raise typer.BadParameter("must be 0 or more seconds")
+    set_seconds(value)
+    return value
+
+
+WaitOption = Annotated[Optional[float], typer.Option(
+    "--wait", metavar="SECONDS", callback=_set_wait, show_default=False,
+    help="How long to wait while another gongkai process holds the warehouse (default: GONGKAI_WAIT or 30).")]
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
+from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, WaitOption, app
 
 
 @app.command()
@@ -18,6 +18,7 @@ def load(
     db: DbOption = DEFAULT_DB,
     agency: Annotated[Optional[str], typer.Option(help="Agency of report files whose text does not name it.")] = None,
     year: Annotated[Optional[int], typer.Option(help="Year of report files whose text does not state it.")] = None,
+    wait: WaitOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -48,7 +49,7 @@ def load(
 
 
 @app.command()
-def status(db: DbOption = DEFAULT_DB, json_out: JsonOption = False,
+def status(db: DbOption = DEFAULT_DB, wait: WaitOption = None, json_out: JsonOption = False,
            quiet: QuietOption = False) -> None:
     """Show what the warehouse holds: reports by template and year, agencies, quarantine.
 

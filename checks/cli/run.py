@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from checks.cli.check import ConfigOption, FailOnOption, LenientOption, WaiversOption
-from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, app
+from checks.cli.common import DEFAULT_DB, DbOption, JsonOption, QuietOption, WaitOption, app
 
 
 @app.command()
@@ -16,6 +16,7 @@ def run(
     paths: Annotated[Optional[list[Path]], typer.Argument(
         help="Files or directories to load (as for `gongkai load`).", show_default=False)] = None,
     db: DbOption = DEFAULT_DB,
+    wait: WaitOption = None,
     out: Annotated[Path, typer.Option(help="Folder for the results (findings, status, GX Data Docs).")] = Path(
         "data/out"),
     gx: Annotated[bool, typer.Option("--gx/--no-gx", help="Also validate with the GX suites and build Data Docs.")]
