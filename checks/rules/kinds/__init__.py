@@ -28,10 +28,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from checks.rules.catalogue import Rule
     from checks.rules.sql import Builder
 
-FAMILIES = ("comparison", "cell", "structure", "surfaced")
-FRAMES = ("evaluation", "structure")
+FAMILIES = ("comparison", "cell", "structure", "surfaced", "crossyear", "narrative")
+FRAMES = ("evaluation", "structure", "pairs")
 """The frames the frame backends (GX, pandera) validate: checks.rules.sql.evaluation_frame (one row per
-report × comparison instance) and checks.rules.pandera_checks.structure_frame (one row per report × cell)."""
+report × comparison instance), checks.rules.pandera_checks.structure_frame (one row per report × cell) and
+checks.rules.kinds.crossyear.pair_frame_sql (one row per rule × agency-year × series or cell, across years)."""
 
 _REGISTRY: dict[str, type["Kind"]] = {}
 

@@ -1,0 +1,183 @@
+"""Across years: series of comparable items (checks/templates/series.yaml) per stable agency id.
+
+* :func:`load_series` — the series mapping (data): which cells of each template sum to a series'
+  value, so a series continues across the 2019 and 2021 format changes where the meaning allows.
+* :func:`base_ctes` — the SQL every cross-year rule starts from: ``amap`` (names → stable id,
+  :mod:`checks.agencies`), ``yr`` (one current report per agency id and year), ``mem`` (series
+  members) and ``sv`` (one row per agency id × year × series: the value, NULL when every member
+  cell is blank — blank is not zero).
+* :func:`history` — one agency's series by year (``gongkai history``).
+
+Pure SQL text except :func:`history`, which reads a warehouse connection.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from checks import templates as T
+from checks.errors import UserError, read_yaml
+
+SERIES_PATH = Path(__file__).resolve().parent / "templates" / "series.yaml"
+
+
+class SeriesError(UserError):
+    """The series mapping is invalid (exit code 3)."""
+
+
+@dataclass(frozen=True)
+class Series:
+    id: str
+    label: str
+    label_en: str
+    members: tuple[tuple[str, str, str], ...]   # (template, item, column)
+
+    def templates(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for t, _, _ in self.members))
+
+
+@functools.cache
+def load_series(path: str | None = None) -> tuple[Series, ...]:
+    """The series of ``series.yaml`` with every member resolved to cells of its template."""
+    import fnmatch
+
+    p = Path(path) if path else SERIES_PATH
+    data = read_yaml(p, "the series mapping", SeriesError)
+    spec = T.spec_frame()
+    spec = spec[(spec["variant"] == "") & ~spec["heading"]]
+    cells = {t: list(zip(g["item"], g["column"])) for t, g in spec.groupby("template")}
+    out = []
+    for d in data.get("series") or []:
+        members = []
+        for tid in T.TEMPLATE_IDS:
+            for ref in d.get(tid) or []:
+                item, _, col = str(ref).partition("@")
+                pat, col = f"{tid}.{item}", col or "value"
+                hit = [(tid, i, c) for i, c in cells[tid] if c == col and fnmatch.fnmatchcase(i, pat)]
+                if not hit:
+                    raise SeriesError(f"{p}: series {d.get('id')}: {ref!r} names no cell of template {tid}")
+                members += hit
+        if not d.get("id") or not members:
+            raise SeriesError(f"{p}: a series needs an id and at least one member ({d!r})")
+        out.append(Series(str(d["id"]), str(d.get("label", d["id"])), str(d.get("label_en", d["id"])),
+                          tuple(members)))
+    return tuple(out)
+
+
+def series_by_id(sid: str) -> Series:
+    for s in load_series():
+        if s.id == sid:
+            return s
+    raise SeriesError(f"unknown series {sid!r} (known: {', '.join(s.id for s in load_series())})")
+
+
+MEM_COLS = [("series", "VARCHAR"), ("template", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
+            ("label", "VARCHAR"), ("label_en", "VARCHAR")]
+
+
+def member_rows() -> list[tuple]:
+    return [(s.id, t, i, c, s.label, s.label_en) for s in load_series() for t, i, c in s.members]
+
+
+YR_SQL = """yr AS (
+  SELECT r.report_id, r.agency, a.xid, r.year, r.template, r.variant, r.source_file, a.reg_region, a.level
+  FROM reps r JOIN current_reports cr ON cr.report_id = r.report_id
+  JOIN amap a ON {on}
+  QUALIFY row_number() OVER (PARTITION BY a.xid, r.year ORDER BY r.report_id DESC) = 1)"""
+
+SV_SQL = """mems AS (
+  SELECT m.*, s.variant, s.sid FROM mem m
+  JOIN specs s ON s.template = m.template AND s.item = m.item AND s."column" = m."column"),
+svc AS (SELECT c.report_id, c.sid, c.value FROM cx c WHERE c.sid IN (SELECT sid FROM mems)),
+sv AS MATERIALIZED (
+  SELECT y.xid, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series,
+         any_value(m.label) AS label, any_value(m.label_en) AS label_en,
+         sum(c.value) AS value, count(c.value) AS n_num
+  FROM yr y JOIN mems m ON m.template = y.template AND m.variant = y.variant
+  LEFT JOIN svc c ON c.report_id = y.report_id AND c.sid = m.sid
+  GROUP BY y.xid, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series)"""
+
+
+SHARED = ("amap", "yr", "sv")
+
+
+def base_ctes(b, series: bool = True) -> list[str]:
+    """prelude (reps, specs, cx) + amap + yr (+ mem, sv when ``series``) for a rule query.
+
+    With a connection (a check run), amap, yr and sv are made once per builder as temp tables
+    (dropped with the builder's other temp tables) and every cross-year rule reads them."""
+    from checks.agencies import join_amap, map_ctes
+
+    steps = [("amap", map_ctes(b.table)), ("yr", [YR_SQL.format(on=join_amap("cr", "a"))]),
+             ("sv", [b.table("mem", MEM_COLS, member_rows()), SV_SQL])]
+    if b.con is None:
+        full = b.prelude(set()) + [c for _, cs in steps for c in cs]
+        return full if series else full[:-2]
+    if not getattr(b, "_xy_done", False):
+        done: list[str] = []
+        for name, cs in steps:       # each made from the ones before it
+            b.con.execute(f"CREATE OR REPLACE TEMP TABLE gk_xy_{name} AS "
+                          + b.wrap(b.prelude(set()) + done + cs, f"SELECT * FROM {name}"))
+            b._temp.append(f"gk_xy_{name}")
+            done.append(f"{name} AS (SELECT * FROM gk_xy_{name})")
+        b._xy_done = True
+    return b.prelude(set()) + [f"{n} AS (SELECT * FROM gk_xy_{n})" for n in SHARED]
+
+
+def shared_cte(b, name: str, body: str, deps: list[str]) -> str:
+    """``name AS (body)``; with a connection, ``body`` (over the CTEs ``deps``) is made once as a temp table."""
+    if b.con is None:
+        return f"{name} AS MATERIALIZED ({body})"
+    tmp = f"gk_xy_{name}"
+    if tmp not in b._temp:
+        b.con.execute(f"CREATE OR REPLACE TEMP TABLE {tmp} AS " + b.wrap(deps, body))
+        b._temp.append(tmp)
+    return f"{name} AS (SELECT * FROM {tmp})"
+
+
+def short_item(item: str) -> str:
+    """``v2019.s3.carried_over`` → ``s3.carried_over`` (items compared across templates)."""
+    return item.split(".", 1)[1] if "." in item else item
+
+
+def history(con, agency: str, item: str | None = None) -> dict:
+    """An agency's series by year. ``agency``: a name, an alias or an agency id (resolved like the
+    rules do); ``item``: a series id, or an item code without template (``s3.carried_over@total``),
+    default every series. Returns {agency, xid, how, years, rows: [{key, label, values: {year: v}}]}.
+    ``v`` is None for a blank cell, absent for a year whose template lacks the item."""
+    from checks.agencies import agency_table
+    from checks.rules.catalogue import load_catalogue
+    from checks.rules.sql import Builder
+
+    names = agency_table(con)
+    hit = [r for r in names if r["years"] and agency in (r["agency"], r["xid"], r["reg_name"])]
+    if not hit:
+        raise UserError(f"no reports of agency {agency!r} (see `gongkai agencies`)", 1)
+    xid = hit[0]["xid"]
+    b = Builder(load_catalogue())
+    ctes = base_ctes(b, series=True)
+    if item and not any(s.id == item for s in load_series()):
+        row, _, col = item.partition("@")
+        sql = Builder.wrap(ctes, f"""SELECT y.year, y.template, c.state, c.value FROM yr y
+LEFT JOIN cx c ON c.report_id = y.report_id AND c.item = y.template || '.' || ? AND c."column" = ?
+WHERE y.xid = ? ORDER BY y.year""")
+        rows = con.execute(sql, [row, col or "value", xid]).fetchall()
+        values = {int(y): (v if st is not None else "absent") for y, _t, st, v in rows}
+        out = [{"key": item, "label": item, "values": {y: v for y, v in values.items() if v != "absent"}}]
+        years = sorted(values)
+    else:
+        where = "AND series = ?" if item else ""
+        sql = Builder.wrap(ctes, f"""SELECT series, label, year, CASE WHEN n_num > 0 THEN value END
+FROM sv WHERE xid = ? {where} ORDER BY series, year""")
+        rows = con.execute(sql, [xid, item] if item else [xid]).fetchall()
+        order = [s.id for s in load_series()]
+        by: dict[str, dict] = {}
+        for sid, label, year, v in rows:
+            by.setdefault(sid, {"key": sid, "label": label, "values": {}})["values"][int(year)] = v
+        out = sorted(by.values(), key=lambda r: order.index(r["key"]))
+        yrs = con.execute(Builder.wrap(ctes, "SELECT DISTINCT year FROM yr WHERE xid = ? ORDER BY 1"), [xid])
+        years = [int(y) for (y,) in yrs.fetchall()]
+    return {"agency": hit[0]["reg_name"] or hit[0]["agency"], "xid": xid, "how": hit[0]["how"],
+            "names": sorted({r["agency"] for r in names if r["xid"] == xid}), "years": years, "rows": out}
