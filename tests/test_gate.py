@@ -190,3 +190,44 @@ def test_cross_year_finding_against_history_in_the_main_warehouse(tmp_path):
     assert "C-01" in printed.stdout and printed.exit_code in (1, 2)
     alone = gate(y2021, "--json")                   # no main warehouse: no history, no C-01
     assert "C-01" not in {f["code"] for f in json.loads(alone.stdout)["findings"]}
+
+
+# ------------------------------------------------------------------ exit codes of the other commands
+
+def test_no_input_found_is_exit_3_for_load_and_run(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("nothing to load", encoding="utf-8")
+    for cmd in (["load"], ["run", "--no-gx", "--out", str(tmp_path / "out")]):
+        res = CliRunner().invoke(app, [*cmd, str(empty), "--db", str(tmp_path / "w.duckdb")])
+        assert res.exit_code == 3 and "no input found" in res.stderr, (cmd, res.output)
+        res = CliRunner().invoke(app, [*cmd, "--db", str(tmp_path / "w.duckdb")])
+        assert res.exit_code == 3 and "no input given" in res.stderr, (cmd, res.output)
+
+
+def test_run_takes_the_check_options(tmp_path):
+    def run(*extra):
+        return CliRunner().invoke(app, ["run", str(WARNINGS), "--db", str(tmp_path / "w.duckdb"), "--out",
+                                        str(tmp_path / "out"), "--no-gx", *extra])
+    assert run().exit_code == 0
+    assert run("--fail-on", "warning").exit_code == 2
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("waivers:\n  - {code: O-03, agency: 嘉善县经济和信息化局, year: 2018, reason: ok, "
+                       "expires: 2099-01-01}\n", encoding="utf-8")
+    assert run("--fail-on", "warning", "--waivers", str(waivers)).exit_code == 0
+    config = tmp_path / "c.yaml"
+    config.write_text("severity: {O-03: error}\n", encoding="utf-8")
+    assert run("--config", str(config), "--lenient").exit_code == 1
+    assert run("--fail-on", "sometimes").exit_code == 64
+
+
+@pytest.mark.slow
+def test_expectations_validate_exits_as_check(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert CliRunner().invoke(app, ["load", str(WARNINGS), "--db", str(db), "-q"]).exit_code == 0
+    gk = lambda *a: CliRunner().invoke(app, ["expectations", "validate", "--db", str(db), "-q", *a])  # noqa: E731
+    assert gk().exit_code == 0                              # O-03 fails, but it is a warning
+    assert gk("--fail-on", "warning").exit_code == 2
+    config = tmp_path / "c.yaml"
+    config.write_text("severity: {O-03: error}\n", encoding="utf-8")
+    assert gk("--config", str(config)).exit_code == 1
