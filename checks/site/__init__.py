@@ -399,7 +399,7 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
             for f in fl:
                 if f["item"]:
                     marks.setdefault((f["item"], f["column"] or "value"), []).append(f)
-            tables = layout(r["template"], r["variant"] or "", lang)
+            tables = _view(layout(r["template"], r["variant"] or "", lang), rc, marks, w)
             sections: dict[str, list[dict]] = {}
             for t in tables:
                 sections[t["section"]] = []
@@ -446,6 +446,46 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
     _write(mp, json.dumps(new_manifest, indent=0, sort_keys=True))
     return SiteResult(out, out / "index.html", len(new_manifest), written, unchanged, removed,
                       time.perf_counter() - t0)
+
+
+def _view(tables: tuple, cells: dict, marks: dict, w: dict) -> list[dict]:
+    """The layout filled with one report's cells: per cell its CSS classes, code, title and text
+    (``None`` for a blank or absent cell), per row the findings on its cells."""
+    from markupsafe import Markup, escape as esc
+
+    blank = f'<span class="blank-mark" aria-label="{esc(w["blank"])}"></span>'
+    out = []
+    for t in tables:
+        rows = []
+        for row in t["rows"]:
+            cs, rowmarks = [], []
+            for key in row["cells"]:
+                c = cells.get(key)
+                m = marks.get(key)
+                cls = "cell"
+                if c is None:
+                    cls += " missing"
+                elif c[1] == "EMPTY":
+                    cls += " blank"
+                elif c[1] == "NA":
+                    cls += " na"
+                elif c[1] == "TEXT":
+                    cls += " text"
+                if m:
+                    sevs = {f["severity"] for f in m}
+                    cls += " f-" + ("error" if "error" in sevs else "warning" if "warning" in sevs else "info")
+                    rowmarks.extend(m)
+                title = f' title="{w["line"]} {c[2]}"' if c is not None and c[2] is not None else ""
+                if c is None:
+                    inner = '<span class="absent">—</span>'
+                elif c[1] == "EMPTY":
+                    inner = blank
+                else:
+                    inner = esc(c[0])
+                cs.append(f'<td class="{cls}" data-cell="{esc(key[0])}@{esc(key[1])}"{title}>{inner}</td>')
+            rows.append({**row, "html": Markup("".join(cs)), "marks": rowmarks})
+        out.append({**t, "rows": rows})
+    return out
 
 
 def _section_of(f: dict, tables: tuple) -> str:
