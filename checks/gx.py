@@ -25,8 +25,10 @@ only when it validates.
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +99,24 @@ class GXResult:
     docs_index: Path | None
 
 
+TEXT_COLUMNS = ("agency", "template", "code", "item", "column")
+"""Index columns of text GX shows in Data Docs (agency names come from outside websites)."""
+_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def inert(text) -> str:
+    """``text`` safe to put into HTML as it is: markup characters as entities, and control,
+    zero-width and right-to-left characters written out as ``\\u202e`` so that they cannot
+    reorder or hide what the page shows."""
+    out = html.escape(str(text), quote=True)
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text column GX may render made :func:`inert`."""
+    return frame.assign(**{c: frame[c].map(inert) for c in TEXT_COLUMNS if c in frame.columns})
+
+
 def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalogue: Catalogue | None = None,
              suites_dir: Path = SUITE_DIR) -> GXResult:
     """Validate every current report with the committed suites in one checkpoint run."""
@@ -127,13 +147,20 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(
         name="gongkai-check", validation_definitions=definitions, actions=actions,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}))
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    # GX Data Docs put index values into HTML as they are: hand GX inert text, attribute failures by ids
+    result = checkpoint.run(batch_parameters={"dataframe": inert_frame(frame)})
+    originals = frame.set_index(["report_id", "instance_id"])[list(TEXT_COLUMNS)]
+    originals = originals[~originals.index.duplicated()]
 
     rows = []
     for run in result.run_results.values():
         for r in run.results:
             for idx in r.result.get("unexpected_index_list") or []:
-                rows.append({c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]})
+                row = {c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]}
+                key = (row["report_id"], row["instance_id"])
+                if key in originals.index:
+                    row.update(originals.loc[key].to_dict())
+                rows.append(row)
     failures = pd.DataFrame(rows, columns=INDEX_COLUMNS + ["lhs", "rhs"])
     docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
     return GXResult(bool(result.success), len(frame), n_expectations, failures, docs)
