@@ -1,5 +1,8 @@
-# Two set-up commands work on a fresh machine with only Python 3.11: `make demo` and `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Two set-up commands work on a fresh machine with Python 3.11 or 3.12: `make demo` and `make test`.
+# PYTHON: the first supported interpreter found (override with PYTHON=/path/to/python3.x).
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null \
+	  && { command -v $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -11,10 +14,11 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_LOGGING_LEVEL := WARNING
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean shell browser
 
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (set PYTHON=/path/to/python3.11)")'
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is required (set PYTHON=/path/to/python3.x)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 12) else "Python 3.11 or 3.12 is required (set PYTHON=/path/to/python3.x)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -26,9 +30,20 @@ demo: install
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	@# exit 1 means the samples have findings (they do); only 3 (the tool failed) fails the demo
 	$(BIN)/gongkai run data/samples --db $(DEMO)/warehouse.duckdb --out $(DEMO) || [ $$? -lt 3 ]
+	@echo "Open $(DEMO)/site/index.html in a browser. To type gongkai commands: make shell (or: source $(BIN)/activate)"
 
-test: install
+# headless Chromium for tests/test_site.py; without root or apt the browser test skips with a message
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && apt-get install -y -q chromium chromium-driver >/dev/null \
+	    || echo "note: could not install chromium/chromium-driver; the browser test will be skipped"; }
+
+test: install browser
 	$(BIN)/python -m pytest
+
+# a shell with .venv/bin on PATH, so the README's commands (gongkai …) work as written
+shell: install
+	@echo "gongkai is on PATH in this shell; exit to leave"; PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh}
 
 bench: install
 	$(BIN)/python bench/run.py
