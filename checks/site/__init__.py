@@ -201,9 +201,7 @@ def _write(path: Path, text: str) -> bool:
     if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    path.write_bytes(data)      # a page cut short by a crash is rewritten: the manifest is written last
     return True
 
 
@@ -399,14 +397,15 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
             for f in fl:
                 if f["item"]:
                     marks.setdefault((f["item"], f["column"] or "value"), []).append(f)
-            tables = _view(layout(r["template"], r["variant"] or "", lang), rc, marks, w)
+            tables = layout(r["template"], r["variant"] or "", lang)
+            tables_html = fill_tables(r["template"], r["variant"] or "", lang, rc, marks, msg_key)
             sections: dict[str, list[dict]] = {}
             for t in tables:
                 sections[t["section"]] = []
             for f in fl:
                 sec = _section_of(f, tables)
                 sections.setdefault(sec, []).append(f)
-            return report_tpl.render(w=w, lang=lang, r=r, tables=tables, cells=rc, marks=marks, findings=fl,
+            return report_tpl.render(w=w, lang=lang, r=r, tables_html=tables_html, findings=fl,
                                      sections=sections, source_path=source_path, charts=charts,
                                      narrative=narrative.get(rid, []), msg_key=msg_key, label_key=label_key,
                                      run=fs.run, root="../", sev_rank=SEV_RANK)
@@ -448,17 +447,35 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
                       time.perf_counter() - t0)
 
 
-def _view(tables: tuple, cells: dict, marks: dict, w: dict) -> list[dict]:
-    """The layout filled with one report's cells: per cell its CSS classes, code, title and text
-    (``None`` for a blank or absent cell), per row the findings on its cells."""
+SLOT = "\x00"
+
+
+@functools.cache
+def skeleton(template: str, variant: str, lang: str) -> tuple[str, ...]:
+    """The tables of a template (and variant) rendered once by ``tables.html.j2``, split at the
+    places a report fills (:func:`fill_tables`)."""
+    from markupsafe import Markup
+
+    html = _env().get_template("tables.html.j2").render(tables=layout(template, variant, lang), w=WORDS[lang],
+                                                        S=Markup(SLOT))
+    return tuple(html.split(SLOT))
+
+
+def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict, msg_key: str) -> str:
+    """One report's tables: the skeleton with, per row, ``has-finding`` and the findings on its cells
+    (rule and arithmetic, source line), per cell its state classes (blank, not applicable, text,
+    missing, f-error/f-warning/f-info), its source line and its raw text — every string escaped."""
     from markupsafe import Markup, escape as esc
 
+    w = WORDS[lang]
+    parts = skeleton(template, variant, lang)
     blank = f'<span class="blank-mark" aria-label="{esc(w["blank"])}"></span>'
-    out = []
-    for t in tables:
-        rows = []
+    values: list[str] = []
+    for t in layout(template, variant, lang):
         for row in t["rows"]:
-            cs, rowmarks = [], []
+            at = len(values)
+            values.append("")
+            rowmarks = []
             for key in row["cells"]:
                 c = cells.get(key)
                 m = marks.get(key)
@@ -475,17 +492,24 @@ def _view(tables: tuple, cells: dict, marks: dict, w: dict) -> list[dict]:
                     sevs = {f["severity"] for f in m}
                     cls += " f-" + ("error" if "error" in sevs else "warning" if "warning" in sevs else "info")
                     rowmarks.extend(m)
-                title = f' title="{w["line"]} {c[2]}"' if c is not None and c[2] is not None else ""
-                if c is None:
-                    inner = '<span class="absent">—</span>'
-                elif c[1] == "EMPTY":
-                    inner = blank
-                else:
-                    inner = esc(c[0])
-                cs.append(f'<td class="{cls}" data-cell="{esc(key[0])}@{esc(key[1])}"{title}>{inner}</td>')
-            rows.append({**row, "html": Markup("".join(cs)), "marks": rowmarks})
-        out.append({**t, "rows": rows})
-    return out
+                values.append(cls)
+                values.append(f' title="{esc(w["line"])} {c[2]}"' if c is not None and c[2] is not None else "")
+                values.append('<span class="absent">—</span>' if c is None else blank if c[1] == "EMPTY"
+                              else str(esc(c[0])))
+            if rowmarks:
+                values[at] = " has-finding"
+            values.append("".join(
+                f'<div class="finding sev-{f["severity"]}"><b class="code"><a href="../rules/{esc(f["code"])}.html">'
+                f'{esc(f["code"])}</a></b> <span class="arith">{esc(f[msg_key])}</span>'
+                + (f' <span class="src">{esc(w["line"])} {int(f["source_line"])}</span>' if f["source_line"] else "")
+                + "</div>" for f in rowmarks))
+    if len(values) != len(parts) - 1:
+        raise AssertionError(f"skeleton of {template}/{variant} has {len(parts) - 1} places, filled {len(values)}")
+    out = [parts[0]]
+    for v, p in zip(values, parts[1:]):
+        out.append(v)
+        out.append(p)
+    return Markup("".join(out))
 
 
 def _section_of(f: dict, tables: tuple) -> str:
