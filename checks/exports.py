@@ -282,10 +282,15 @@ XLSX_COLUMNS = ("severity", "code", "year", "label", "raw", "message", "message_
                 "cell", "expected", "actual", "delta", "new", "waived", "waiver_reason", "fingerprint")
 
 
-def write_xlsx(fs: FindingSet, path: str | Path) -> Path:
+XLSX_MAX_SHEETS = 500
+"""Up to this many agencies with findings, one sheet each; beyond it (a sheet costs ~10 ms to write)
+one sheet 全部 with the agency as the first column."""
+
+
+def write_xlsx(fs: FindingSet, path: str | Path, *, max_sheets: int = XLSX_MAX_SHEETS) -> Path:
     """An XLSX workbook for sending back to agencies: a summary sheet (汇总, one row per agency and
-    year), then one sheet per agency with its findings. Every string is written as text, formula
-    prefixes neutralised."""
+    year), then one sheet per agency with its findings (more than ``max_sheets`` agencies: one sheet
+    全部 with an agency column). Every string is written as text, formula prefixes neutralised."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -319,6 +324,13 @@ def write_xlsx(fs: FindingSet, path: str | Path) -> Path:
     by: dict[str, list[dict]] = {}
     for f in fs.findings:
         by.setdefault(f["agency"], []).append(f)
+    if len(by) > max_sheets:
+        ws = wb.create_sheet("全部")
+        header(ws, ("agency",) + XLSX_COLUMNS)
+        for agency in sorted(by):
+            for f in by[agency]:
+                ws.append([text(ws, agency)] + [text(ws, f[c]) for c in XLSX_COLUMNS])
+        by = {}
     titles = _sheet_titles(sorted(by))
     for agency in sorted(by):
         ws = wb.create_sheet(titles[agency])
@@ -436,26 +448,6 @@ def write_all(fs: FindingSet, out: str | Path, *, xlsx: bool = True, fail_on: st
     atomic.write_text(out / "junit.xml", junit_xml(fs, fail_on=fail_on))
     atomic.write_text(out / "summary.md", markdown_summary(fs, report=report))
     return paths + [out / "junit.xml", out / "summary.md"]
-
-
-def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run_id: str | None = None,
-                    show_info: bool = False) -> FindingSet:
-    """:func:`collect` restricted to one agency (its exact name, else the one name containing ``agency``)
-    and optionally one year. Raises :class:`~checks.errors.UserError` when no or several agencies match."""
-    from checks.errors import UserError
-
-    fs = collect(db, run_id, show_info=show_info)
-    names = sorted({r["agency"] for r in fs.reports})
-    if agency not in names:
-        hits = [n for n in names if agency in n]
-        if len(hits) != 1:
-            raise UserError(f"no agency named {agency!r}" if not hits else
-                            f"{agency!r} matches {len(hits)} agencies: {', '.join(hits[:5])}{' …' if len(hits) > 5 else ''}")
-        agency = hits[0]
-    sub = fs.for_report(agency, year)
-    if not sub.reports:
-        raise UserError(f"{agency}: no report for {year}")
-    return sub
 
 
 def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run_id: str | None = None,
