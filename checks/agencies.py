@@ -147,9 +147,13 @@ def map_ctes(table, reports: str = "current_reports") -> list[str]:
             """m_norm AS (SELECT n.agency, n.given_id, n.rep_region, min(g.agency_id) AS agency_id,
          count(DISTINCT g.agency_id) AS k, string_agg(DISTINCT g.agency_id, ', ') AS ids
   FROM nm n JOIN regk g ON g.nkey = n.nkey GROUP BY ALL)""",
+            """nm_rest AS (SELECT n.* FROM nm n
+  WHERE NOT EXISTS (SELECT 1 FROM reg g WHERE g.name = n.agency)
+    AND (n.given_id IS NULL OR NOT EXISTS (SELECT 1 FROM reg g WHERE g.agency_id = n.given_id))
+    AND NOT EXISTS (SELECT 1 FROM regk g WHERE g.nkey = n.nkey))""",
             """m_short AS (SELECT n.agency, n.given_id, n.rep_region, min(g.agency_id) AS agency_id,
          count(DISTINCT g.agency_id) AS k, string_agg(DISTINCT g.agency_id, ', ') AS ids
-  FROM nm n JOIN regk g ON g.skey = n.skey AND n.skey <> ''
+  FROM nm_rest n JOIN regk g ON g.skey = n.skey AND n.skey <> ''
    AND (n.rep_region IS NULL OR g.region = '' OR contains(g.region, n.rep_region) OR contains(n.rep_region, g.region))
   GROUP BY ALL)""",
             """amap0 AS (

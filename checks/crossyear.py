@@ -74,44 +74,68 @@ def series_by_id(sid: str) -> Series:
 
 
 MEM_COLS = [("series", "VARCHAR"), ("template", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
-            ("label", "VARCHAR"), ("label_en", "VARCHAR")]
+            ("label", "VARCHAR"), ("label_en", "VARCHAR"), ("sno", "INTEGER")]
+
+
+@functools.cache
+def cell_items() -> str:
+    """The item codes :data:`XC_SQL` keeps, as a SQL list body (a literal IN list filters the scan itself):
+    every series member, and of v2019/v2021 the carry-over rows and every section 二 cell."""
+    items = {r[2] for r in member_rows()}
+    spec = T.spec_frame()
+    for t in ("v2019", "v2021"):
+        items |= {f"{t}.s3.carried_over", f"{t}.s3.carry_forward"}
+        items |= set(spec[(spec["template"] == t) & spec["item"].str.startswith(f"{t}.s2.")]["item"])
+    return ", ".join(sorted(f"'{i}'" for i in items))
 
 
 def member_rows() -> list[tuple]:
-    return [(s.id, t, i, c, s.label, s.label_en) for s in load_series() for t, i, c in s.members]
+    return [(s.id, t, i, c, s.label, s.label_en, n) for n, s in enumerate(load_series(), 1) for t, i, c in s.members]
 
 
 YR_SQL = """yr AS (
-  SELECT r.report_id, r.agency, a.xid, r.year, r.template, r.variant, r.source_file, a.reg_region, a.level
-  FROM reps r JOIN current_reports cr ON cr.report_id = r.report_id
-  JOIN amap a ON {on}
-  QUALIFY row_number() OVER (PARTITION BY a.xid, r.year ORDER BY r.report_id DESC) = 1)"""
+  SELECT *, dense_rank() OVER (ORDER BY xid) AS xno,
+         CASE WHEN level IS NOT NULL AND reg_region IS NOT NULL THEN dense_rank() OVER (ORDER BY level, reg_region) END AS gno
+  FROM (SELECT r.report_id, r.agency, a.xid, r.year, r.template, r.variant, r.source_file, a.reg_region, a.level
+        FROM reps r JOIN current_reports cr ON cr.report_id = r.report_id
+        JOIN amap a ON {on}
+        QUALIFY row_number() OVER (PARTITION BY a.xid, r.year ORDER BY r.report_id DESC) = 1))"""
+"""One current report per stable agency id and year; ``xno`` and ``gno`` (peer group: level and
+region) are integer keys for the window and group-by passes."""
 
-SV_SQL = """mems AS (
-  SELECT m.*, s.variant, s.sid FROM mem m
-  JOIN specs s ON s.template = m.template AND s.item = m.item AND s."column" = m."column"),
-svc AS (SELECT c.report_id, c.sid, c.value FROM cx c WHERE c.sid IN (SELECT sid FROM mems)),
+XC_SQL = """xc AS (
+  SELECT c.report_id, c.item, c."column", c.value FROM cells c
+  WHERE c.item IN ({items}) AND c.report_id IN (SELECT report_id FROM yr))"""
+"""The cells the cross-year rules read (series members, the carry-over and section 二 cells) of the
+current reports: one filtered scan of ``cells``, shared by every cross-year rule of a run."""
+
+SV_SQL = """svc AS (
+  SELECT c.report_id, m.sno, sum(c.value) AS value, count(c.value) AS n_num
+  FROM xc c JOIN mem m ON m.item = c.item AND m."column" = c."column"
+  GROUP BY c.report_id, m.sno),
 sv AS MATERIALIZED (
-  SELECT y.xid, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series,
-         any_value(m.label) AS label, any_value(m.label_en) AS label_en,
-         sum(c.value) AS value, count(c.value) AS n_num
-  FROM yr y JOIN mems m ON m.template = y.template AND m.variant = y.variant
-  LEFT JOIN svc c ON c.report_id = y.report_id AND c.sid = m.sid
-  GROUP BY y.xid, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series)"""
+  SELECT y.xid, y.xno, y.gno, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series, m.sno,
+         m.label, m.label_en, c.value, coalesce(c.n_num, 0) AS n_num
+  FROM yr y JOIN (SELECT DISTINCT series, sno, template, label, label_en FROM mem) m ON m.template = y.template
+  LEFT JOIN svc c ON c.report_id = y.report_id AND c.sno = m.sno)"""
+"""Series values: the member cells are found by one filtered scan of ``cells`` (the rows of
+superseded reports drop out at the join with ``yr``); a series whose members are all blank is NULL."""
 
 
-SHARED = ("amap", "yr", "sv")
+SHARED = ("amap", "yr", "xc", "sv")
 
 
 def base_ctes(b, series: bool = True) -> list[str]:
-    """prelude (reps, specs, cx) + amap + yr (+ mem, sv when ``series``) for a rule query.
+    """prelude (reps, specs, cx) + amap + yr + xc (+ mem, sv when ``series``) for a rule query. The
+    cross-year rules read ``cells`` directly, filtered by item (never the per-run ``cx``), so they
+    cost the same inside a check run and on their own.
 
-    With a connection (a check run), amap, yr and sv are made once per builder as temp tables
+    With a connection (a check run), amap, yr, xc and sv are made once per builder as temp tables
     (dropped with the builder's other temp tables) and every cross-year rule reads them."""
     from checks.agencies import join_amap, map_ctes
 
     steps = [("amap", map_ctes(b.table)), ("yr", [YR_SQL.format(on=join_amap("cr", "a"))]),
-             ("sv", [b.table("mem", MEM_COLS, member_rows()), SV_SQL])]
+             ("xc", [XC_SQL.format(items=cell_items())]), ("sv", [b.table("mem", MEM_COLS, member_rows()), SV_SQL])]
     if b.con is None:
         full = b.prelude(set()) + [c for _, cs in steps for c in cs]
         return full if series else full[:-2]

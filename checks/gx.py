@@ -17,6 +17,11 @@ at-least            ``expect_column_pair_values_a_to_be_greater_than_b(lhs, rhs,
 implies-positive    ``expect_column_values_to_be_between(rhs, min_value=0, strict_min)`` where ``lhs > 0``
 ==================  ==========================================================================
 
+The cross-year rules have their own suite (``gongkai-crossyear.json``) on their own frame, the pair
+frame DuckDB prepares (:func:`checks.rules.kinds.crossyear.pair_frame`: one row per rule ×
+agency-year × series or cell with the measure ``score`` and whether the rule applies, ``gate``):
+each is ``expect_column_values_to_be_between(score, …)`` on its gated rows.
+
 The whole frame is validated once (a checkpoint per agency would cost ~0.14 s each), with agency,
 year and the rule instance as unexpected-index columns, so failures are attributed afterwards.
 GX Data Docs are built from the checkpoint. Importing GX takes seconds: this module imports it
@@ -40,19 +45,28 @@ from checks.rules.catalogue import Catalogue, kind_of
 
 SUITE_DIR = Path(__file__).resolve().parent.parent / "expectations"
 INDEX_COLUMNS = ["agency", "year", "template", "report_id", "code", "item", "column", "instance_id"]
+CROSSYEAR = "crossyear"
+"""The suite of the cross-year rules (validated on the pair frame, not per template)."""
+SUITES = (*templates.TEMPLATE_IDS, CROSSYEAR)
+PAIR_ID_OFFSET = 1_000_000_000
+"""Pair-frame rows join the validated frame with their instance ids offset by this (never a rule instance's id)."""
 DECIMALS = 3
 """Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
 
 
 def suite_dict(catalogue: Catalogue, template: str) -> dict:
     """The GX suite of one template: each enabled rule's expectations (from its kind) that apply to it."""
-    expectations = [e for r in catalogue.enabled() if template in r.templates
-                    for e in kind_of(r).gx_expectations(r, template)]
+    if template == CROSSYEAR:
+        expectations = [e for r in catalogue.enabled() if kind_of(r).frame == "pairs"
+                        for e in kind_of(r).gx_expectations(r, template)]
+    else:
+        expectations = [e for r in catalogue.enabled() if template in r.templates and kind_of(r).frame != "pairs"
+                        for e in kind_of(r).gx_expectations(r, template)]
     return {"name": f"gongkai-{template}",
             "expectations": expectations,
             "meta": {"generated_by": "gongkai expectations build",
                      "source": "checks/rules/catalogue.yaml",
-                     "template": template,
+                     "template": template if template != CROSSYEAR else "all (the cross-year pair frame)",
                      "note": "generated from the rule catalogue; do not edit by hand"}}
 
 
@@ -65,7 +79,7 @@ def build_suites(catalogue: Catalogue | None = None, directory: Path = SUITE_DIR
     catalogue = catalogue or load_catalogue()
     directory.mkdir(parents=True, exist_ok=True)
     out = []
-    for t in templates.TEMPLATE_IDS:
+    for t in SUITES:
         path = directory / f"gongkai-{t}.json"
         path.write_text(_render(suite_dict(catalogue, t)), encoding="utf-8")
         out.append(path)
@@ -76,7 +90,7 @@ def stale_suites(catalogue: Catalogue | None = None, directory: Path = SUITE_DIR
     """Suite files that are missing or differ from what the catalogue generates."""
     catalogue = catalogue or load_catalogue()
     stale = []
-    for t in templates.TEMPLATE_IDS:
+    for t in SUITES:
         path = directory / f"gongkai-{t}.json"
         if not path.exists() or path.read_text(encoding="utf-8") != _render(suite_dict(catalogue, t)):
             stale.append(str(path))
@@ -124,13 +138,17 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from checks.rules.kinds.crossyear import pair_frame
+
     frame = gx_frame(con, lenient=lenient, catalogue=catalogue)
+    pairs = pair_frame(con, catalogue)      # the cross-year suite's rows, in the same batch (ids apart)
+    frame = pd.concat([frame, pairs.assign(instance_id=pairs["instance_id"] + PAIR_ID_OFFSET)], ignore_index=True)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (ctx.data_sources.add_pandas("gongkai").add_dataframe_asset("rule_instances")
              .add_batch_definition_whole_dataframe("all_reports"))
     definitions, n_expectations = [], 0
-    for t in templates.TEMPLATE_IDS:
+    for t in SUITES:
         path = suites_dir / f"gongkai-{t}.json"
         suite = ctx.suites.add(gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8"))))
         n_expectations += len(suite.expectations)

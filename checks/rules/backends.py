@@ -3,8 +3,9 @@
 :func:`failures` runs one backend over every current report and returns its verdicts in one
 shape — ``code, severity, report_id, agency, year, item, column`` of each failing rule instance —
 over the rules that backend covers (:func:`covered`): SQL covers every rule; GX the rules whose
-kind gives an expectation (the comparisons); pandera the rules whose kind gives a check (the
-comparisons and the structural and per-cell rules of the structure frame). The SQL backend is the
+kind gives an expectation (the comparisons, and the cross-year rules on the pair frame); pandera
+the rules whose kind gives a check (the comparisons, the structural and per-cell rules of the
+structure frame, the cross-year rules of the pair frame). The SQL backend is the
 one that records findings with their messages (:func:`checks.rules.sql.run_check`); the others
 are independent second opinions: tests assert the three agree.
 """
@@ -24,7 +25,8 @@ def covered(backend: str, catalogue: Catalogue) -> list[str]:
     """Codes of the enabled rules a backend judges."""
     rules = catalogue.enabled()
     if backend == "gx":
-        return [r.code for r in rules if any(C.kind_of(r).gx_expectations(r, t) for t in r.templates)]
+        from checks.gx import CROSSYEAR
+        return [r.code for r in rules if any(C.kind_of(r).gx_expectations(r, t) for t in (*r.templates, CROSSYEAR))]
     if backend == "pandera":
         return [r.code for r in rules if C.kind_of(r).frame and C.kind_of(r).pandera_check(r) is not None]
     if backend == "sql":
@@ -34,8 +36,9 @@ def covered(backend: str, catalogue: Catalogue) -> list[str]:
 
 def _shape(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFrame:
     out = frame.copy()
-    if catalogue is not None:
+    if catalogue is not None:   # a frame backend: like SQL, only what is an error or a warning
         out["severity"] = out["code"].map({r.code: r.severity for r in catalogue.rules})
+        out = out[out["severity"] != "info"]
     for c in ("item", "column"):
         out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out[COLUMNS].sort_values(["agency", "year", "code", "item", "column"], na_position="first") \
@@ -61,10 +64,12 @@ def failures(con, backend: str, catalogue: Catalogue | None = None, *, lenient: 
         frame = gx.validate(con, lenient=lenient, catalogue=catalogue).failures
         return _shape(frame[frame["code"].isin(codes)], catalogue)
     from checks.rules import pandera_checks as P
+    from checks.rules.kinds.crossyear import pair_frame
     from checks.rules.sql import evaluation_frame
     ev = evaluation_frame(con, lenient=lenient, catalogue=catalogue)
     parts = [P.findings_of(ev, P.build_evaluation_schema(catalogue), catalogue),
-             P.findings_of(P.structure_frame(con), P.build_schema(catalogue), catalogue)]
+             P.findings_of(P.structure_frame(con), P.build_schema(catalogue), catalogue),
+             P.findings_of(pair_frame(con, catalogue), P.build_pairs_schema(catalogue), catalogue)]
     frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
         else pd.DataFrame(columns=COLUMNS)
     return _shape(frame[frame["code"].isin(codes)], catalogue)

@@ -95,6 +95,17 @@ def build_evaluation_schema(catalogue: Catalogue | None = None) -> pa.DataFrameS
         strict=False, coerce=True, name="rule instances")
 
 
+def build_pairs_schema(catalogue: Catalogue | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of the cross-year pair frame (:func:`checks.rules.kinds.crossyear.pair_frame`):
+    each cross-year rule's bounds on ``score`` over its gated rows."""
+    catalogue = catalogue or C.load_catalogue()
+    return pa.DataFrameSchema(
+        columns={"report_id": pa.Column("int64"), "code": pa.Column(str), "score": pa.Column(float, nullable=True),
+                 "gate": pa.Column(bool)},
+        checks=[C.kind_of(r).pandera_check(r) for r in _rules(catalogue, "pairs")],
+        strict=False, coerce=True, name="cross-year pairs")
+
+
 def failing_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
     """(check, index) of every failing row, from pandera's lazy validation (one row per failure)."""
     try:
@@ -135,5 +146,6 @@ def sql_codes(catalogue: Catalogue | None = None) -> tuple[str, ...]:
     return tuple(r.code for r in _rules(catalogue or C.load_catalogue(), "structure"))
 
 
-__all__ = ["structure_frame", "build_schema", "build_evaluation_schema", "pandera_findings", "findings_of",
+__all__ = ["structure_frame", "build_schema", "build_evaluation_schema", "build_pairs_schema", "pandera_findings",
+           "findings_of",
            "failing_rows", "sql_codes"]

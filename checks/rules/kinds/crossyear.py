@@ -70,6 +70,11 @@ class CrossYear(Kind):
         raise NotImplementedError
 
     @classmethod
+    def hist_sql(cls) -> str:
+        """SELECT xid, hist_key, year, v: the values a failing row's history shows (default: its series)."""
+        return "SELECT xid, series AS hist_key, year, CASE WHEN n_num > 0 THEN value END AS v FROM sv"
+
+    @classmethod
     def suspect_sql(cls, lang: str) -> str:
         """SQL text naming the report that is suspect (over the failing row ``x``)."""
         if lang == "zh":
@@ -122,7 +127,7 @@ class CrossYear(Kind):
                 kw["min_value"] = lo
             if hi is not None and not math.isinf(hi):
                 kw["max_value"] = hi
-            cond = [{"type": "comparison", "column": c, "operator": "==", "parameter": v}
+            cond = [{"type": "comparison", "column": {"name": c}, "operator": "==", "parameter": v}
                     for c, v in (("code", rule.code), ("sub", sub), ("gate", True))]
             out.append({"type": "expect_column_values_to_be_between",
                         "kwargs": {**kw, "row_condition": {"type": "and", "conditions": cond}},
@@ -160,26 +165,11 @@ def _finding_ctes(cls, rule) -> list[str]:
     """bad (failing rows) and hist (their history: values by year of the series or cell)."""
     return [f"bad AS MATERIALIZED (SELECT * FROM fr x WHERE {cls.bad_sql(rule)})",
             f"""hist AS (
-  SELECT k.xid, k.hist_key, k.hist_kind,
+  SELECT h.xid, h.hist_key,
          string_agg(CAST(h.year AS VARCHAR) || ': ' || {_num('h.v')}, ' · ' ORDER BY h.year) AS history_zh,
          string_agg(CAST(h.year AS VARCHAR) || ': ' || {_num('h.v', 'en')}, ' · ' ORDER BY h.year) AS history_en
-  FROM (SELECT DISTINCT xid, hist_key, hist_kind FROM bad) k
-  JOIN ({_hist_values(cls.series)}) h ON h.xid = k.xid AND h.hist_key = k.hist_key AND h.hist_kind = k.hist_kind
+  FROM ({cls.hist_sql()}) h SEMI JOIN bad k ON k.xid = h.xid AND k.hist_key = h.hist_key
   GROUP BY ALL)"""]
-
-
-def _hist_values(series: bool) -> str:
-    cells = """SELECT y.xid, 'cell' AS hist_kind, k.hist_key, y.year, c.value AS v
-    FROM (SELECT DISTINCT xid, hist_key FROM bad WHERE hist_kind = 'cell') k JOIN yr y ON y.xid = k.xid
-    JOIN cx c ON c.report_id = y.report_id AND c.item = y.template || '.' || split_part(k.hist_key, '@', 1)
-             AND c."column" = split_part(k.hist_key, '@', 2)"""
-    if not series:
-        return cells
-    return cells + """
-    UNION ALL
-    SELECT s.xid, 'series', s.series, s.year, CASE WHEN s.n_num > 0 THEN s.value END
-    FROM sv s SEMI JOIN (SELECT xid, hist_key FROM bad WHERE hist_kind = 'series') k
-         ON k.xid = s.xid AND k.hist_key = s.series"""
 
 
 def _finding_select(b, cls, rule) -> str:
@@ -199,7 +189,7 @@ def _finding_select(b, cls, rule) -> str:
         "report_id": "x.report_id", "exact": "x.value IS NOT NULL AND x.ref IS NOT NULL"})
     return f"""{select}
 FROM bad x JOIN yr y ON y.report_id = x.report_id
-LEFT JOIN hist h ON h.xid = x.xid AND h.hist_key = x.hist_key AND h.hist_kind = x.hist_kind"""
+LEFT JOIN hist h ON h.xid = x.xid AND h.hist_key = x.hist_key"""
 
 
 def _row(code: str, **exprs: str) -> str:
@@ -213,15 +203,18 @@ def _row(code: str, **exprs: str) -> str:
     return "SELECT " + ", ".join(f'CAST({exprs.get(c, "NULL")} AS {types[c]}) AS "{c}"' for c in PAIR_COLS)
 
 
+def _lags(n: int) -> str:
+    v = "CASE WHEN s.n_num > 0 THEN s.value END"
+    return ",\n         ".join(f"lag({v}, {i}) OVER w AS p{i}" for i in range(1, n + 1))
+
+
 SP_SQL = """
   SELECT s.*, CASE WHEN s.n_num > 0 THEN s.value END AS v,
-         lag(CASE WHEN s.n_num > 0 THEN s.value END) OVER w AS prev, lag(s.year) OVER w AS prev_year,
-         lag(CASE WHEN s.n_num > 0 THEN s.value END, 2) OVER w AS prev2, lag(s.year, 2) OVER w AS prev2_year,
+         lag(s.year) OVER w AS prev_year, lag(s.year, 2) OVER w AS prev2_year, lag(s.year, {k}) OVER w AS year_k,
          lead(CASE WHEN s.n_num > 0 THEN s.value END) OVER w AS next, lead(s.year) OVER w AS next_year,
-         lag(s.year, {k}) OVER w AS year_k,
-         list(CASE WHEN s.n_num > 0 THEN s.value END) OVER (w ROWS BETWEEN {h} PRECEDING AND 1 PRECEDING) AS hist_vals,
-         list(CASE WHEN s.n_num > 0 THEN s.value END) OVER (w ROWS BETWEEN {k} PRECEDING AND 1 PRECEDING) AS last_k
-  FROM sv s WINDOW w AS (PARTITION BY s.xid, s.series ORDER BY s.year)"""
+         {lags}
+  FROM sv s WINDOW w AS (PARTITION BY s.xno, s.sno ORDER BY s.year)"""
+"""Plain lags (one window pass), not framed list aggregates: p1 = last year's value … p6."""
 HISTORY_YEARS = 6     # the robust outlier looks at up to this many earlier years
 STEADY_YEARS = 3      # appear/vanish: this many consecutive earlier years
 
@@ -229,7 +222,11 @@ STEADY_YEARS = 3      # appear/vanish: this many consecutive earlier years
 def _sp(b) -> str:
     """sp: the series with last year, the year before, next year and the earlier values (made once per run)."""
     from checks.crossyear import base_ctes, shared_cte
-    return shared_cte(b, "sp", SP_SQL.format(k=STEADY_YEARS, h=HISTORY_YEARS), base_ctes(b, True))
+    hist = ", ".join(f"p{i}" for i in range(1, HISTORY_YEARS + 1))
+    last = ", ".join(f"p{i}" for i in range(1, STEADY_YEARS + 1))
+    body = (f"SELECT *, p1 AS prev, p2 AS prev2, [{hist}] AS hist_vals, [{last}] AS last_k FROM ("
+            + SP_SQL.format(k=STEADY_YEARS, lags=_lags(HISTORY_YEARS)) + ")")
+    return shared_cte(b, "sp", body, base_ctes(b, True))
 
 
 def _series_common() -> dict:
@@ -313,7 +310,7 @@ class AppearVanish(CrossYear):
         steady_off = "list_max(list_transform(s.last_k, lambda q: coalesce(q, 0))) = 0"
         base = dict(_series_common(), value="s.v", score="coalesce(s.v, 0)", prev_year="s.prev_year",
                     ref="list_median(list_transform(s.last_k, lambda q: coalesce(q, 0)))")
-        consecutive = f"s.year_k = s.year - {k} AND len(s.last_k) = {k}"
+        consecutive = f"s.year_k = s.year - {k}"
         vanish = _row(rule.code, **base, sub="'vanish'", gate=steady_on) + f"\nFROM sp s WHERE {consecutive}"
         appear = _row(rule.code, **base, sub="'appear'", gate=steady_off) + f"\nFROM sp s WHERE {consecutive}"
         return [_sp(b)], f"{vanish}\nUNION ALL\n{appear}"
@@ -333,15 +330,16 @@ class PeerOutlier(CrossYear):
     @classmethod
     def rows_sql(cls, b, rule):
         n, m, fl = int(_p(rule, "min_peers", 8)), _p(rule, "min_change", 50), _p(rule, "floor", 2.0)
-        peers = f"""pv AS (SELECT * FROM sv WHERE n_num > 0 AND level IS NOT NULL AND reg_region IS NOT NULL),
-pg AS (SELECT level, reg_region, year, series, median(value) AS med, count(*) AS n FROM pv GROUP BY ALL),
-pm AS (SELECT p.level, p.reg_region, p.year, p.series, g.med, g.n, median(abs(p.value - g.med)) AS mad
-       FROM pv p JOIN pg g USING (level, reg_region, year, series) GROUP BY ALL)"""
+        peers = f"""pv AS (SELECT * FROM sv WHERE n_num > 0 AND gno IS NOT NULL),
+pg AS (SELECT gno, year, sno, median(value) AS med, count(*) AS n FROM pv GROUP BY ALL HAVING count(*) >= {n}),
+pm AS (SELECT p.gno, p.year, p.sno, any_value(g.med) AS med, any_value(g.n) AS n,
+              median(abs(p.value - g.med)) AS mad
+       FROM pv p JOIN pg g USING (gno, year, sno) GROUP BY ALL)"""
         sel = _row(rule.code, **_series_common(), value="s.value", ref="g.med",
                    score=f"abs(s.value - g.med) / greatest(1.4826 * g.mad, {fl!r})",
                    gate=f"g.n >= {n} AND abs(s.value - g.med) >= {m!r}",
                    other="s.level || ' · ' || s.reg_region || ' · ' || CAST(g.n AS VARCHAR)")
-        return [peers], sel + "\nFROM pv s JOIN pm g USING (level, reg_region, year, series)"
+        return [peers], sel + "\nFROM pv s JOIN pm g USING (gno, year, sno)"
 
 
 # ----------------------------------------------------------------------------- cell pairs
@@ -349,23 +347,23 @@ pm AS (SELECT p.level, p.reg_region, p.year, p.series, g.med, g.n, median(abs(p.
 CELL_PAIR = """{name} AS MATERIALIZED (
   SELECT y.xid, y.year, y.template, y.report_id, y.agency, p.year AS prev_year, p.report_id AS prev_report,
          p.template AS prev_template
-  FROM yr y JOIN yr p ON p.xid = y.xid AND p.year = y.year - 1
+  FROM yr y JOIN yr p ON p.xno = y.xno AND p.year = y.year - 1
   WHERE y.template IN ({tpl}) AND p.template IN ({ptpl}))"""
 
 
 def _pivot(b, name: str, cells: list[tuple[str, str, str, str]]) -> list[str]:
     """``{name}``: one row per (report, key) with a column per role — the cells ``(item, column, key,
-    role)`` of the template, found by their spec id (one scan of the cells, no string joins)."""
+    role)`` among the cross-year cells ``xc`` (:data:`checks.crossyear.XC_SQL`)."""
     roles = sorted({r for *_, r in cells})
     t = b.table(f"{name}_cells", [("item", "VARCHAR"), ("column", "VARCHAR"), ("key", "VARCHAR"), ("role", "VARCHAR")],
                 cells)
     cols = ",\n         ".join(f"max(c.value) FILTER (WHERE w.role = '{r}') AS {r}" for r in roles)
-    return [t, f"""{name}_sid AS (
-  SELECT s.sid, w.key, w.role, s.label FROM {name}_cells w
-  JOIN specs s ON s.item = w.item AND s."column" = w."column")""", f"""{name} AS MATERIALIZED (
+    return [t, f"""{name}_w AS (
+  SELECT w.*, (SELECT any_value(s.label) FROM specs s WHERE s.item = w.item AND s."column" = w."column") AS label
+  FROM {name}_cells w)""", f"""{name} AS MATERIALIZED (
   SELECT c.report_id, w.key, any_value(w.label) FILTER (WHERE w.role = '{roles[0]}') AS label,
          {cols}
-  FROM cx c JOIN {name}_sid w ON w.sid = c.sid
+  FROM xc c JOIN {name}_w w ON w.item = c.item AND w."column" = c."column"
   GROUP BY c.report_id, w.key)"""]
 
 
@@ -392,12 +390,16 @@ class CarryChain(CrossYear):
                    label="a.label", value="a.a_co", ref="z.b_cf", prev_year="k.prev_year",
                    score="abs(coalesce(a.a_co, 0) - coalesce(z.b_cf, 0))",
                    gate="a.a_co IS NOT NULL OR z.b_cf IS NOT NULL",
-                   hist_key="'s3.carry_forward@' || col.c", hist_kind="'cell'")
+                   hist_key="col.c", hist_kind="'cell'")
         pair = CELL_PAIR.format(name="cp", tpl="'v2019', 'v2021'", ptpl="'v2019', 'v2021'")
         return [pair, *_pivot(b, "chainv", cells)], f"""{sel}
 FROM cp k CROSS JOIN (VALUES {vals}) col(c)
 LEFT JOIN chainv a ON a.report_id = k.report_id AND a.key = col.c
 LEFT JOIN chainv z ON z.report_id = k.prev_report AND z.key = col.c"""
+
+    @classmethod
+    def hist_sql(cls):
+        return "SELECT y.xid, c.key AS hist_key, y.year, c.b_cf AS v FROM chainv c JOIN yr y USING (report_id)"
 
     @classmethod
     def suspect_sql(cls, lang):
@@ -434,12 +436,17 @@ class StockFlow(CrossYear):
                    label="a.label", value=f"a.a_{cls.stock}", ref=expect, prev_year="k.prev_year",
                    score=f"abs(a.a_{cls.stock} - ({expect}))",
                    gate=f"a.a_{cls.stock} IS NOT NULL AND z.a_{cls.stock} IS NOT NULL",
-                   hist_key=f"rw.r || '.{cls.stock}@value'", hist_kind="'cell'")
+                   hist_key="rw.r", hist_kind="'cell'")
         pair = CELL_PAIR.format(name=f"cp_{t}", tpl=f"'{t}'", ptpl=f"'{t}'")
         return [pair, *_pivot(b, f"stock_{t}", cells)], f"""{sel}
 FROM cp_{t} k CROSS JOIN (VALUES {vals}) rw(r)
 LEFT JOIN stock_{t} a ON a.report_id = k.report_id AND a.key = rw.r
 LEFT JOIN stock_{t} z ON z.report_id = k.prev_report AND z.key = rw.r"""
+
+    @classmethod
+    def hist_sql(cls):
+        t = cls.template
+        return f"SELECT y.xid, c.key AS hist_key, y.year, c.a_{cls.stock} AS v FROM stock_{t} c JOIN yr y USING (report_id)"
 
 
 @register
@@ -484,10 +491,10 @@ class CopiedTable(CrossYear):
         nz = int(_p(rule, "min_nonzero", 8))
         vec = """vec AS MATERIALIZED (
   SELECT y.report_id, y.xid, y.year, y.template, y.agency,
-         sum(CAST(hash(c.item, c."column", CASE WHEN c.state IN ('NUMERIC', 'ZERO', 'EMPTY', 'NA')
-                                                THEN CAST(coalesce(c.value, 0) AS VARCHAR) ELSE c.raw END) AS HUGEINT)) AS h,
+         sum(CAST(hash(c.item, c."column", CASE WHEN c.state = 'TEXT' THEN NULL ELSE coalesce(c.value, 0) END,
+                       CASE WHEN c.state = 'TEXT' THEN c.raw END) AS HUGEINT)) AS h,
          count(*) FILTER (WHERE c.value <> 0) AS nz, count(*) AS n
-  FROM yr y JOIN cx c ON c.report_id = y.report_id AND c.sid IS NOT NULL
+  FROM yr y JOIN cells c ON c.report_id = y.report_id
   GROUP BY ALL)"""
         same = f"""vsame AS (
   SELECT v.report_id,
@@ -503,6 +510,10 @@ class CopiedTable(CrossYear):
                    score="coalesce(s.n_same, 0)", gate=f"v.nz >= {nz}", other="s.other",
                    hist_key="'copied'", hist_kind="'none'")
         return [vec, same], f"{sel}\nFROM vec v LEFT JOIN vsame s USING (report_id)"
+
+    @classmethod
+    def hist_sql(cls):
+        return "SELECT xid, 'copied' AS hist_key, year, nz AS v FROM vec"
 
 
 def _name(cte: str) -> str:
@@ -530,3 +541,22 @@ def pair_frame_sql(b, rules) -> str:
         sels += s
     body = "\nUNION ALL\n".join(f"SELECT * FROM ({s})" for s in sels)
     return b.wrap(ctes, f"SELECT row_number() OVER () AS instance_id, u.* FROM ({body}) u")
+
+
+def pair_frame(con, catalogue=None):
+    """The pair frame of every enabled cross-year rule (a pandas frame, :data:`PAIR_COLS` + ``instance_id``):
+    what the GX and pandera backends validate. ``gate`` is boolean; ``score`` NaN where undefined."""
+    from checks.rules import catalogue as C
+    from checks.rules.sql import Builder
+
+    catalogue = catalogue or C.load_catalogue()
+    b = Builder(catalogue, con=con)
+    try:
+        df = con.execute(pair_frame_sql(b, catalogue.enabled())).df()
+    finally:
+        b.drop_temp()
+    df["gate"] = df["gate"].fillna(False).astype(bool)
+    for c in ("sub", "item", "column"):
+        df[c] = df[c].astype(object).where(df[c].notna(), None)
+    df["sub"] = df["sub"].fillna("")
+    return df.astype({"report_id": "int64", "year": "int64", "instance_id": "int64", "score": "float64"})

@@ -97,15 +97,29 @@ class Narrative(PerRule):
 
     @classmethod
     def ctes(cls, b) -> list[str]:
+        """prelude + ``ev``: one row per narrative count of a current report with what the table says
+        (made once per run as a temp table when the builder has a connection)."""
+        from checks.crossyear import shared_cte
+
+        deps = cls.ev_ctes(b)
+        if b.con is None:
+            return deps
+        return b.prelude(set()) + [shared_cte(b, "nev", "SELECT * FROM ev", deps).replace("nev AS", "ev AS", 1)]
+
+    @classmethod
+    def ev_ctes(cls, b) -> list[str]:
         alts = b.table("alts", ALT_COLS, alternatives())
+        items = ", ".join(sorted({f"'{a[5]}'" for a in alternatives()}))
         return b.prelude(set()) + [alts, """nv AS (
   SELECT n.*, row_number() OVER () AS nid,
          count(*) OVER (PARTITION BY n.report_id, n.key, n.sentence) AS n_same
-  FROM narrative n JOIN reps r USING (report_id))""", """av AS (
+  FROM narrative n JOIN reps r USING (report_id))""", """ac AS (
+  SELECT c.report_id, c.item, c."column", c.value FROM cells c
+  WHERE c.item IN (""" + items + """) AND c.report_id IN (SELECT report_id FROM nv))""", """av AS (
   SELECT n.nid, a.alt, any_value(a."primary") AS "primary", any_value(a.how_zh) AS how_zh,
          any_value(a.how_en) AS how_en, sum(c.value) AS v, count(c.value) AS n_num, count(c.report_id) AS n_cells
   FROM nv n JOIN alts a ON a.key = n.key
-  LEFT JOIN cx c ON c.report_id = n.report_id AND c.item = a.item AND c."column" = a."column"
+  LEFT JOIN ac c ON c.report_id = n.report_id AND c.item = a.item AND c."column" = a."column"
   GROUP BY n.nid, a.alt)""", """ev AS (
   SELECT n.nid, n.report_id, n.key, n.value, n.raw, n.sentence, n.source_file, n.source_line, n.n_same,
          regexp_matches(coalesce(n.raw, ''), '^[0-9０-９]') AS is_number,
