@@ -119,6 +119,16 @@ def _labels() -> dict[tuple, tuple[str, str]]:
     return out
 
 
+def _series_labels() -> dict[str, tuple[str, str]]:
+    """Series id → (zh, en) label, for cross-year findings whose item is a series
+    (checks/templates/series.yaml); empty when the series mapping is not available."""
+    try:
+        from checks.crossyear import load_series
+        return {s.id: (s.label, s.label_en) for s in load_series()}
+    except Exception:  # noqa: BLE001 - optional: findings then show the series id
+        return {}
+
+
 def _source_path(source_file: str | None, submission: str | None, kind: str | None) -> str | None:
     """The full path of the report a finding points at: the report file itself when it was loaded
     directly, else the recorded file next to the extracted-statistics file that named it."""
@@ -186,10 +196,12 @@ def collect(db: str | Path, run_id: str | None = None, *, show_info: bool = Fals
     finally:
         con.close()
     labels = _labels()
+    series = _series_labels()
     findings = []
     for x in rows:
         key = (x["template"], x["variant"], x["item"], x["column"])
-        zh, en = labels.get(key) or labels.get((x["template"], x["variant"], x["item"], None)) or ("", "")
+        zh, en = labels.get(key) or labels.get((x["template"], x["variant"], x["item"], None)) \
+            or series.get(x["item"]) or ("", "")
         findings.append({
             "fingerprint": x["fingerprint"], "code": x["code"], "name": x["name"], "severity": x["severity"],
             "agency": x["agency"], "year": x["year"], "template": x["template"], "region": x["region"],

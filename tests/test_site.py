@@ -213,3 +213,27 @@ def test_browser_filter_follow_and_read_a_page(built):
         assert (OUTPUT / "site-report.png").stat().st_size > 10_000
     finally:
         d.quit()
+
+
+def test_history_charts_and_narrative_quotes(tmp_path):
+    """Cross-year findings get an inline-SVG chart of the agency's history; narrative findings quote
+    the sentences (a small multi-year corpus with injected faults)."""
+    synth_years = pytest.importorskip("checks.synth_years")
+    from checks import synth
+
+    corpus = synth_years.generate(12, seed=3, faults=True, rate=0.6)
+    db = tmp_path / "w.duckdb"
+    con = synth.connect_fresh(db)
+    synth_years.load(con, corpus)
+    con.close()
+    run = pipeline.check_step(db)
+    fs = exports.collect(db, run.run_id)
+    site = build_site(db, tmp_path / "site", run_id=run.run_id)
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "site" / "r").glob("*.html")]
+    charted = [p for p in pages if '<section id="history">' in p]
+    if not any(f["code"].startswith(("Y-", "C-", "N-11", "N-12")) for f in fs.findings):
+        pytest.skip("no cross-year finding in this corpus")
+    assert charted and all("<svg" in p and "<polyline" in p for p in charted)
+    if any(f["code"].startswith("T-") for f in fs.findings):
+        assert any('<section id="narrative">' in p and "<q>" in p for p in pages)
+    assert site.pages > len(pages)

@@ -71,7 +71,7 @@ WORDS = {
 }
 
 SEV_RANK = {"error": 0, "warning": 1, "info": 2}
-CROSS_YEAR_CODES = {"N-11", "N-12", "C-01", "L-05"}
+CROSS_YEAR_CODES = {"N-11", "N-12", "C-01"}
 """Rules judged on an agency's history (domain.md §5.3); any finding with a history parameter or a
 series item is charted too."""
 
@@ -230,8 +230,13 @@ def _load(db, fs, reports: list[dict]):
                                                       "line": line})
         hist_keys = {(meta[f["_rid"]][0], f["item"], f["column"] or "value") for f in fs if _charted(f) and f["_rid"] in meta}
         history: dict[tuple, list] = {}
+        names = {meta[f["_rid"]][0]: f["agency"] for f in fs if f["_rid"] in meta}
+        fallbacks = 0
         for key in hist_keys:
             history[key] = _history(con, *key)
+            if len(history[key]) < 2 and fallbacks < MAX_SERIES_LOOKUPS:
+                fallbacks += 1
+                history[key] = _series_history(con, names.get(key[0], key[0]), key[1], key[2]) or history[key]
         con.unregister("gk_site_ids")
     finally:
         con.close()
@@ -242,8 +247,21 @@ def _load(db, fs, reports: list[dict]):
     return by, meta, narrative, history
 
 
+@functools.cache
+def history_codes() -> frozenset[str]:
+    """Codes of the rules whose findings carry a history (their message shows ``{history}``), and the
+    cross-year codes of domain.md §5.3."""
+    try:
+        from checks.rules.catalogue import kind_of, load_catalogue
+        codes = {r.code for r in load_catalogue().rules
+                 if "history" in kind_of(r).placeholders and "{history}" in (r.message or {}).get("zh", "")}
+    except Exception:  # noqa: BLE001 - a catalogue that does not load is reported by the check itself
+        codes = set()
+    return frozenset(codes | CROSS_YEAR_CODES)
+
+
 def _charted(f: dict) -> bool:
-    return f["code"] in CROSS_YEAR_CODES or bool(f.get("history"))
+    return f["code"] in history_codes() or bool(f.get("history"))
 
 
 def _history(con, agency_key: str, item: str, column: str) -> list[tuple]:
@@ -267,6 +285,25 @@ def _history(con, agency_key: str, item: str, column: str) -> list[tuple]:
                 WHERE r.agency_key = ? AND ({vals}) GROUP BY r.year ORDER BY r.year""",
                                [agency_key, *[x for m in members for x in m]]).fetchall()
     return [(int(y), None if blank else float(v)) for y, v, blank in rows]
+
+
+MAX_SERIES_LOOKUPS = 200
+"""At most this many charts per build resolve the agency through the registry (checks.crossyear)."""
+
+
+def _series_history(con, agency: str, item: str, column: str) -> list[tuple]:
+    """(year, value) of a series or cell for an agency resolved like the cross-year rules do
+    (names, aliases, ids: :func:`checks.crossyear.history`); [] when that is not available."""
+    try:
+        from checks import templates as T
+        from checks.crossyear import history, load_series
+        key = item if any(s.id == item for s in load_series()) else \
+            T._short(item) + ("" if column in (None, "", "value") else f"@{column}")
+        h = history(con, agency, key)
+    except Exception:  # noqa: BLE001 - no registry or series: the chart uses the warehouse's own cells
+        return []
+    vals = h["rows"][0]["values"] if h.get("rows") else {}
+    return sorted((int(y), None if v is None else float(v)) for y, v in vals.items())
 
 
 def sparkline(points: list[tuple], highlight: int | None = None, width: int = 220, height: int = 60) -> str:
