@@ -237,3 +237,16 @@ def test_history_charts_and_narrative_quotes(tmp_path):
     if any(f["code"].startswith("T-") for f in fs.findings):
         assert any('<section id="narrative">' in p and "<q>" in p for p in pages)
     assert site.pages > len(pages)
+
+
+def test_a_waiver_names_a_finding_by_its_fingerprint(built, tmp_path):
+    db, _, fs, _ = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    target = next(f for f in fs.findings if f["code"] == "O-15" and f["agency"] == A004)
+    (tmp_path / "waivers.yaml").write_text(
+        f"waivers:\n  - {{code: O-15, agency: {A004}, year: 2018, reason: 已核实, expires: 2999-12-31, "
+        f"fingerprint: {target['fingerprint']}}}\n", encoding="utf-8")
+    run = pipeline.check_step(copy, waivers=tmp_path / "waivers.yaml")
+    waived = [f for f in exports.collect(copy, run.run_id).findings if f["waived"]]
+    assert [(f["code"], f["agency"], f["fingerprint"]) for f in waived] == [("O-15", A004, target["fingerprint"])]

@@ -17,6 +17,7 @@ Waivers accept a known finding for one agency and year, with a reason and an exp
         expires: 2026-06-30
         item: old.s1.channel.wechat      # optional: only this cell
         column: value                    # optional
+        fingerprint: 3f2a…               # optional: only the finding with this fingerprint (exports)
 
 A waived finding stays in the findings table (``waived`` = true, ``waiver_reason``) and is
 listed, but does not count for the exit code. An expired waiver no longer applies and is itself
@@ -36,6 +37,7 @@ import pandas as pd
 
 from checks.errors import UserError, read_yaml
 from checks.rules.catalogue import SEVERITIES, Catalogue, CatalogueError, kind_of
+from checks.exports import FINGERPRINT_SQL
 from checks.tables import CHECK_RUNS, FINDING_ORDER, FINDINGS
 
 FINDING_COLUMNS = FINDINGS.names
@@ -130,6 +132,7 @@ class Waiver:
     expires: dt.date
     item: str | None = None
     column: str | None = None
+    fingerprint: str | None = None   # the finding's stable id (checks.exports.fingerprint): only that finding
 
     def expired(self, today: dt.date) -> bool:
         return self.expires < today
@@ -154,7 +157,7 @@ def load_waivers(path: str | Path, catalogue: Catalogue) -> list[Waiver]:
         missing = [k for k in ("code", "agency", "year", "reason", "expires") if not w.get(k)]
         if missing:
             raise ConfigError(f"{where}: missing {', '.join(missing)}")
-        unknown = set(w) - {"code", "agency", "year", "reason", "expires", "item", "column"}
+        unknown = set(w) - {"code", "agency", "year", "reason", "expires", "item", "column", "fingerprint"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         if w["code"] not in codes:
@@ -174,7 +177,8 @@ def load_waivers(path: str | Path, catalogue: Catalogue) -> list[Waiver]:
         if not isinstance(exp, dt.date):
             raise ConfigError(f"{where}: expires must be a date like 2026-12-31")
         out.append(Waiver(str(w["code"]), str(w["agency"]), year, str(w["reason"]), exp,
-                          str(w["item"]) if w.get("item") else None, str(w["column"]) if w.get("column") else None))
+                          str(w["item"]) if w.get("item") else None, str(w["column"]) if w.get("column") else None,
+                          str(w["fingerprint"]) if w.get("fingerprint") else None))
     return out
 
 
@@ -184,7 +188,7 @@ def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Wai
     active = [w for w in waivers if not w.expired(today)]
     if active:
         frame = pd.DataFrame([{"code": w.code, "agency": w.agency, "year": w.year, "reason": w.reason,
-                               "item": w.item, "column": w.column} for w in active])
+                               "item": w.item, "column": w.column, "fingerprint": w.fingerprint} for w in active])
         con.register("gk_waivers_df", frame)
         try:
             con.execute("""
@@ -192,7 +196,8 @@ def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Wai
                 FROM gk_waivers_df AS w
                 WHERE f.run_id = ? AND f.code = w.code AND f.agency = w.agency AND f.year = w.year
                   AND (w.item IS NULL OR f.item = w.item) AND (w."column" IS NULL OR f."column" = w."column")
-            """, [run_id])
+                  AND (w.fingerprint IS NULL OR {FINGERPRINT_SQL} = CAST(w.fingerprint AS VARCHAR))
+            """.replace("{FINGERPRINT_SQL}", FINGERPRINT_SQL), [run_id])
         finally:
             con.unregister("gk_waivers_df")
     expired = [w for w in waivers if w.expired(today)]
