@@ -209,8 +209,6 @@ def summary_step(db: str | Path, run_id: str) -> list[dict]:
                    string_agg(DISTINCT f.code, ' ' ORDER BY f.code)
                        FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived) AS codes,
                    substr(min(CASE f.severity WHEN 'error' THEN '0' ELSE '1' END || f.code)
-                       FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived), 2) AS worst,
-                   substr(min(CASE f.severity WHEN 'error' THEN '0' ELSE '1' END || f.code)
                        FILTER (WHERE f.severity IN ('error', 'warning') AND NOT f.waived), 2) AS worst
             FROM current_reports r LEFT JOIN findings f ON f.report_id = r.report_id AND f.run_id = ?
             GROUP BY ALL ORDER BY errors DESC, warnings DESC, r.agency, r.year""", [run_id])

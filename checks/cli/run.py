@@ -27,6 +27,9 @@ def run(
     waivers: WaiversOption = None,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
+    show_info: Annotated[bool, typer.Option(
+        "--show-info", help="Also write info findings (blank cells, inexact sums) into the exports and the site.")]
+    = False,
 ) -> None:
     """Run the main job: load files or directories, check every current report, write the results.
 
@@ -47,7 +50,8 @@ def run(
     from checks import pipeline, present
 
     outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
-                           waivers=waivers, on_file=present.load_progress(quiet=quiet or json_out),
+                           waivers=waivers, show_info=show_info,
+                           on_file=present.load_progress(quiet=quiet or json_out),
                            step=present.steps(quiet or json_out))
     if json_out:
         present.print_json(outcome.as_dict())
