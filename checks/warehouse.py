@@ -96,7 +96,8 @@ def storage_error(db, e: BaseException, doing: str) -> StorageError:
         msg = e.strerror or msg
     hint = ""
     if re.search(r"No space left|File too large", msg, re.I):
-        hint = "; free some space and run it again: nothing of this step was kept"
+        hint = ("; free some space and run it again (what was committed before stays, the step in progress "
+                "was rolled back)")
     elif re.search(r"Read-only|Permission denied", msg, re.I):
         hint = "; choose a writable place with --db"
     elif isinstance(e, (duckdb.FatalException, duckdb.InternalException, duckdb.SerializationException)) \
