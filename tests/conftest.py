@@ -22,3 +22,46 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 def db(tmp_path: Path) -> Path:
     """Path of a warehouse that does not exist yet."""
     return tmp_path / "warehouse.duckdb"
+
+
+# ------------------------------------------------------------ gongkai doctor on every warehouse the tests made
+
+def _warehouses(basetemp: Path) -> list[Path]:
+    """Warehouses under pytest's temp folder, except those a test damaged on purpose (a sibling
+    ``<stem>.no-doctor`` marks them)."""
+    return [p for p in sorted(basetemp.rglob("*.duckdb"))
+            if p.is_file() and not p.with_suffix(".no-doctor").exists()]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """After the suite: `gongkai doctor` on each warehouse the tests created; unsound fails the session
+    (issue 12 §7). GONGKAI_NO_DOCTOR=1 skips it."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or os.environ.get("GONGKAI_NO_DOCTOR") or exitstatus not in (0, 1):
+        return
+    try:
+        basetemp = factory.getbasetemp()
+    except Exception:       # noqa: BLE001 - no temp folder: nothing to check
+        return
+    from checks import doctor
+    from checks.errors import UserError
+
+    sound, problems = 0, []
+    for db in _warehouses(basetemp):
+        try:
+            diag = doctor.diagnose(db)
+        except UserError as e:
+            problems.append(str(e))
+            continue
+        if diag.sound:
+            sound += 1
+        else:
+            problems += [f"{db}: {c.name}: {c.examples}" for c in diag.checks if not c.ok]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"gongkai doctor: {sound} warehouse(s) created by the tests are sound"
+                            + (f", {len(problems)} problem(s):" if problems else ""))
+        for p in problems:
+            reporter.write_line(f"  {p}")
+    if problems:
+        session.exitstatus = 1
