@@ -134,7 +134,9 @@ def layout(template: str, variant: str, lang: str) -> tuple:
         rows = [r for r in table.rows if r.code not in drop]
         if not rows:
             continue
-        title = T.table_label_en(table.id) if en else " ".join(p for p in (table.section, table.title) if p)
+        title = T.table_label_en(table.id) if en else (
+            table.section if table.section and table.title in table.section
+            else " ".join(p for p in (table.section, table.title) if p))
         if table.layout == "list":
             head = [[(("item" if en else "指标"), 1, 1), (("unit" if en else "单位"), 1, 1),
                      (("value" if en else (table.value_label or "统计数")), 1, 1)]]
