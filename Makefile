@@ -41,9 +41,11 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
-# a shell with .venv/bin on PATH, so the README's commands (gongkai …) work as written
+# a shell with .venv/bin on PATH and the demo's warehouse as the default --db, so the README's
+# commands (gongkai …) work as written after `make demo`
 shell: install
-	@echo "gongkai is on PATH in this shell; exit to leave"; PATH="$(CURDIR)/$(BIN):$$PATH" $${SHELL:-/bin/sh}
+	@echo "gongkai is on PATH and GONGKAI_DB is the demo's warehouse in this shell; exit to leave"
+	@PATH="$(CURDIR)/$(BIN):$$PATH" GONGKAI_DB="$${GONGKAI_DB:-$(CURDIR)/$(DEMO)/warehouse.duckdb}" $${SHELL:-/bin/sh}
 
 bench: install
 	$(BIN)/python bench/run.py
