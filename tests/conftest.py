@@ -30,7 +30,13 @@ def _warehouses(basetemp: Path) -> list[Path]:
     """Warehouses under pytest's temp folder, except those a test damaged on purpose (a sibling
     ``<stem>.no-doctor`` marks them)."""
     return [p for p in sorted(basetemp.rglob("*.duckdb"))
-            if p.is_file() and not p.with_suffix(".no-doctor").exists()]
+            if p.is_file() and not p.with_suffix(".no-doctor").exists() and _is_duckdb(p)]
+
+
+def _is_duckdb(path: Path) -> bool:
+    """A DuckDB database file (magic ``DUCK`` at byte 8); a test's garbage named .duckdb is not a warehouse."""
+    with open(path, "rb") as f:
+        return f.read(12)[8:12] == b"DUCK"
 
 
 def pytest_sessionfinish(session, exitstatus):
