@@ -250,3 +250,31 @@ def test_a_waiver_names_a_finding_by_its_fingerprint(built, tmp_path):
     run = pipeline.check_step(copy, waivers=tmp_path / "waivers.yaml")
     waived = [f for f in exports.collect(copy, run.run_id).findings if f["waived"]]
     assert [(f["code"], f["agency"], f["fingerprint"]) for f in waived] == [("O-15", A004, target["fingerprint"])]
+
+
+def test_cli_show_report_prune(built, tmp_path):
+    """`gongkai show` (grouped by section, arithmetic, one JSON shape), `report`, `prune`; NO_COLOR."""
+    from typer.testing import CliRunner
+
+    from checks.cli import app
+
+    db, _, _, _ = built
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(db, copy)
+    run = CliRunner(env={"NO_COLOR": "1"}).invoke
+    r = run(app, ["show", "台州", "--db", str(copy)])
+    assert r.exit_code == 1, r.output
+    assert "\x1b[" not in r.stdout
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"{A002} 2017 (old; 002_75ba8c7c95ed2a3b.txt): 3 error(s), 6 warning(s)")
+    assert "  八、机构建设和保障经费情况" in lines and any("2 > 空（1 个单元格未填数字" in x for x in lines)
+    j = json.loads(run(app, ["show", A004, "--year", "2018", "--db", str(copy), "--json"]).stdout)
+    assert set(j) == {"run", "summary", "reports", "findings"} and {f["agency"] for f in j["findings"]} == {A004}
+    assert run(app, ["show", "没有这个单位", "--db", str(copy)]).exit_code == 3
+    r = run(app, ["report", "--db", str(copy), "--out", str(tmp_path / "site"), "--lang", "en", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["written"] > 5
+    page = (tmp_path / "site" / page_name(A002, 2017)).read_text(encoding="utf-8")
+    assert "Staff working on disclosure" in page and "back to the index" in page
+    pipeline.check_step(copy)
+    r = run(app, ["prune", "--keep", "1", "--db", str(copy), "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["runs_deleted"] == 1
