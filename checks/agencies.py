@@ -211,3 +211,39 @@ ORDER BY 3 DESC, 2, 1"""
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+@dataclass(frozen=True)
+class AgencyListing:
+    """What ``gongkai agencies`` shows: every name with how it resolved, and the registry in use."""
+
+    rows: tuple[dict, ...]
+    registry: str
+
+    @property
+    def ambiguous(self) -> list[dict]:
+        return [r for r in self.rows if r["how"] == "ambiguous"]
+
+    @property
+    def unmatched(self) -> list[dict]:
+        return [r for r in self.rows if r["how"] == "unmatched"]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a name is ambiguous (it is kept apart, never merged: fix the registry), else 0."""
+        return 1 if self.ambiguous else 0
+
+    def as_dict(self) -> dict:
+        return {"registry": self.registry, "agencies": [dict(r, years=list(r["years"] or [])) for r in self.rows],
+                "ambiguous": len(self.ambiguous), "unmatched": len(self.unmatched)}
+
+
+def list_agencies(db) -> AgencyListing:
+    """The agencies of the warehouse ``db`` (opened read-only) as the registry resolves them."""
+    from checks import warehouse
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        return AgencyListing(tuple(agency_table(con)), str(registry_path()))
+    finally:
+        con.close()

@@ -75,22 +75,30 @@ def series_by_id(sid: str) -> Series:
 
 MEM_COLS = [("series", "VARCHAR"), ("template", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
             ("label", "VARCHAR"), ("label_en", "VARCHAR"), ("sno", "INTEGER")]
-
-
-@functools.cache
-def cell_items() -> str:
-    """The item codes :data:`XC_SQL` keeps, as a SQL list body (a literal IN list filters the scan itself):
-    every series member, and of v2019/v2021 the carry-over rows and every section 二 cell."""
-    items = {r[2] for r in member_rows()}
-    spec = T.spec_frame()
-    for t in ("v2019", "v2021"):
-        items |= {f"{t}.s3.carried_over", f"{t}.s3.carry_forward"}
-        items |= set(spec[(spec["template"] == t) & spec["item"].str.startswith(f"{t}.s2.")]["item"])
-    return ", ".join(sorted(f"'{i}'" for i in items))
+WANT_COLS = [("wid", "INTEGER"), ("item", "VARCHAR"), ("column", "VARCHAR")]
+COLS7 = ("natural", "commercial", "research", "social", "legal", "other", "total")
 
 
 def member_rows() -> list[tuple]:
     return [(s.id, t, i, c, s.label, s.label_en, n) for n, s in enumerate(load_series(), 1) for t, i, c in s.members]
+
+
+@functools.cache
+def want_rows() -> tuple[tuple[int, str, str], ...]:
+    """(wid, item, column) of every cell a cross-year rule reads: the series members, the carry-over
+    rows of v2019/v2021 (every column) and their section 二 cells; ``wid`` is a small integer key."""
+    cells = {(r[2], r[3]) for r in member_rows()}
+    spec = T.spec_frame()
+    for t in ("v2019", "v2021"):
+        cells |= {(f"{t}.s3.{row}", c) for row in ("carried_over", "carry_forward") for c in COLS7}
+        s2 = spec[(spec["template"] == t) & (spec["variant"] == "") & spec["item"].str.startswith(f"{t}.s2.")]
+        cells |= set(zip(s2["item"], s2["column"]))
+    return tuple((i, item, col) for i, (item, col) in enumerate(sorted(cells), start=1))
+
+
+def wid(item: str, column: str) -> int:
+    """The integer key of a cell a cross-year rule reads (:func:`want_rows`)."""
+    return {(i, c): w for w, i, c in want_rows()}[(item, column)]
 
 
 YR_SQL = """yr AS (
@@ -104,41 +112,49 @@ YR_SQL = """yr AS (
 region) are integer keys for the window and group-by passes."""
 
 XC_SQL = """xc AS (
-  SELECT c.report_id, c.item, c."column", c.value FROM cells c
+  SELECT c.report_id, w.wid, c.value FROM cells c JOIN want w ON w.item = c.item AND w."column" = c."column"
   WHERE c.item IN ({items}) AND c.report_id IN (SELECT report_id FROM yr))"""
-"""The cells the cross-year rules read (series members, the carry-over and section 二 cells) of the
-current reports: one filtered scan of ``cells``, shared by every cross-year rule of a run."""
+"""The cells the cross-year rules read, of the current reports, keyed by ``wid``: one filtered scan
+of ``cells`` (a literal IN list filters the scan itself), shared by every cross-year rule of a run."""
+
+SM_SQL = """sm AS (SELECT DISTINCT sno, series, label, label_en FROM mem)"""
+"""Series meta: number, id and labels."""
 
 SV_SQL = """svc AS (
   SELECT c.report_id, m.sno, sum(c.value) AS value, count(c.value) AS n_num
-  FROM xc c JOIN mem m ON m.item = c.item AND m."column" = c."column"
+  FROM xc c JOIN (SELECT m.sno, w.wid FROM mem m JOIN want w ON w.item = m.item AND w."column" = m."column") m
+       ON m.wid = c.wid
   GROUP BY c.report_id, m.sno),
 sv AS MATERIALIZED (
-  SELECT y.xid, y.xno, y.gno, y.year, y.template, y.report_id, y.agency, y.reg_region, y.level, m.series, m.sno,
-         m.label, m.label_en, c.value, coalesce(c.n_num, 0) AS n_num
-  FROM yr y JOIN (SELECT DISTINCT series, sno, template, label, label_en FROM mem) m ON m.template = y.template
+  SELECT y.xno, y.gno, y.year, y.template, y.report_id, m.sno, c.value, coalesce(c.n_num, 0) AS n_num
+  FROM yr y JOIN (SELECT DISTINCT sno, template FROM mem) m ON m.template = y.template
   LEFT JOIN svc c ON c.report_id = y.report_id AND c.sno = m.sno)"""
-"""Series values: the member cells are found by one filtered scan of ``cells`` (the rows of
-superseded reports drop out at the join with ``yr``); a series whose members are all blank is NULL."""
+"""Series values, narrow (integers and the value: windows sort these rows): one row per agency × year
+× series of the year's template; a series whose members are all blank is NULL (``n_num`` = 0)."""
 
 
-SHARED = ("amap", "yr", "xc", "sv")
+SHARED = ("amap", "yr", "want", "xc", "sm", "sv")
 
 
 def base_ctes(b, series: bool = True) -> list[str]:
-    """prelude (reps, specs, cx) + amap + yr + xc (+ mem, sv when ``series``) for a rule query. The
-    cross-year rules read ``cells`` directly, filtered by item (never the per-run ``cx``), so they
-    cost the same inside a check run and on their own.
+    """prelude (reps, specs, cx) + amap, yr, want, xc, sm, sv for a rule query. The cross-year rules
+    read ``cells`` directly, filtered by item (never the per-run ``cx``), so they cost the same inside
+    a check run and on their own.
 
-    With a connection (a check run), amap, yr, xc and sv are made once per builder as temp tables
-    (dropped with the builder's other temp tables) and every cross-year rule reads them."""
+    With a connection (a check run), these are made once per builder as temp tables (dropped with
+    the builder's other temp tables) and every cross-year rule reads them."""
     from checks.agencies import join_amap, map_ctes
 
+    mem = b.table("mem", MEM_COLS, member_rows())
+    items = ", ".join(sorted({f"'{i}'" for _w, i, _c in want_rows()}))
     steps = [("amap", map_ctes(b.table)), ("yr", [YR_SQL.format(on=join_amap("cr", "a"))]),
-             ("xc", [XC_SQL.format(items=cell_items())]), ("sv", [b.table("mem", MEM_COLS, member_rows()), SV_SQL])]
+             ("want", [b.table("want", WANT_COLS, want_rows())]), ("xc", [XC_SQL.format(items=items)]),
+             ("sm", [mem, SM_SQL]), ("sv", [mem, SV_SQL])]
     if b.con is None:
-        full = b.prelude(set()) + [c for _, cs in steps for c in cs]
-        return full if series else full[:-2]
+        full: list[str] = b.prelude(set())
+        for _, cs in steps:
+            full += [c for c in cs if c not in full]
+        return full
     if not getattr(b, "_xy_done", False):
         done: list[str] = []
         for name, cs in steps:       # each made from the ones before it
@@ -185,16 +201,16 @@ def history(con, agency: str, item: str | None = None) -> dict:
     if item and not any(s.id == item for s in load_series()):
         row, _, col = item.partition("@")
         sql = Builder.wrap(ctes, f"""SELECT y.year, y.template, c.state, c.value FROM yr y
-LEFT JOIN cx c ON c.report_id = y.report_id AND c.item = y.template || '.' || ? AND c."column" = ?
+LEFT JOIN cells c ON c.report_id = y.report_id AND c.item = y.template || '.' || ? AND c."column" = ?
 WHERE y.xid = ? ORDER BY y.year""")
         rows = con.execute(sql, [row, col or "value", xid]).fetchall()
         values = {int(y): (v if st is not None else "absent") for y, _t, st, v in rows}
         out = [{"key": item, "label": item, "values": {y: v for y, v in values.items() if v != "absent"}}]
         years = sorted(values)
     else:
-        where = "AND series = ?" if item else ""
-        sql = Builder.wrap(ctes, f"""SELECT series, label, year, CASE WHEN n_num > 0 THEN value END
-FROM sv WHERE xid = ? {where} ORDER BY series, year""")
+        where = "AND m.series = ?" if item else ""
+        sql = Builder.wrap(ctes, f"""SELECT m.series, m.label, s.year, CASE WHEN s.n_num > 0 THEN s.value END
+FROM sv s JOIN sm m USING (sno) JOIN yr y USING (report_id) WHERE y.xid = ? {where} ORDER BY m.series, s.year""")
         rows = con.execute(sql, [xid, item] if item else [xid]).fetchall()
         order = [s.id for s in load_series()]
         by: dict[str, dict] = {}
@@ -205,3 +221,14 @@ FROM sv WHERE xid = ? {where} ORDER BY series, year""")
         years = [int(y) for (y,) in yrs.fetchall()]
     return {"agency": hit[0]["reg_name"] or hit[0]["agency"], "xid": xid, "how": hit[0]["how"],
             "names": sorted({r["agency"] for r in names if r["xid"] == xid}), "years": years, "rows": out}
+
+
+def history_of(db, agency: str, item: str | None = None) -> dict:
+    """:func:`history` on the warehouse ``db`` (opened read-only)."""
+    from checks import warehouse
+
+    con = warehouse.connect(db, read_only=True)
+    try:
+        return history(con, agency, item)
+    finally:
+        con.close()

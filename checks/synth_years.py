@@ -289,7 +289,15 @@ def _inject(rng: random.Random, kind: str, tid: str, year: int, v: dict, narr: l
     if kind == "narrative":
         i = rng.randrange(len(narr))
         key, val, sent = narr[i]
+        # a contradiction, not another documented way of quoting the table (a column, new + carried over)
+        pre = key.split(".", 1)[0] + "."
+        alts = {key, pre + "s4.lit_direct.total", pre + "s4.lit_after_review.total"}
+        avoid = {x for (item, _c), x in v.items() if item in alts}
+        avoid |= {v.get((key, c), 0) + v.get((key.replace("new_received", "carried_over"), c), 0)
+                  for c in ("total", "natural")}
         bad = val + max(3, round(val * 0.3))
+        while bad in avoid:
+            bad += 1
         narr[i] = (key, bad, sent.replace(str(val), str(bad), 1) if str(val) in sent else sent + f"（{bad}件）")
         return v
     if kind == "stock":

@@ -12,3 +12,4 @@ from __future__ import annotations
 from checks.cli.common import app, main  # noqa: F401
 from checks.cli import load, extract, check, expectations, run, gate, report  # noqa: F401,E402  (each registers its commands)
 from checks.cli import doctor  # noqa: F401,E402  (issue 12: gongkai doctor)
+from checks.cli import crossyear  # noqa: F401,E402  (issue 9: gongkai agencies, gongkai history)

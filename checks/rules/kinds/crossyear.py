@@ -31,7 +31,7 @@ from checks.rules import messages as M
 from checks.rules.kinds import Kind, register
 from checks.tables import FINDINGS
 
-PAIR_COLS = ("code", "sub", "report_id", "agency", "xid", "year", "template", "item", "column", "label",
+PAIR_COLS = ("code", "sub", "report_id", "xno", "year", "template", "item", "column", "label",
              "value", "ref", "score", "gate", "hist_key", "hist_kind", "other", "prev_year", "suspect_year")
 """Columns of the pair frame, in order."""
 
@@ -71,8 +71,9 @@ class CrossYear(Kind):
 
     @classmethod
     def hist_sql(cls) -> str:
-        """SELECT xid, hist_key, year, v: the values a failing row's history shows (default: its series)."""
-        return "SELECT xid, series AS hist_key, year, CASE WHEN n_num > 0 THEN value END AS v FROM sv"
+        """SELECT xno, hist_key, year, v: the values a failing row's history shows (default: its series)."""
+        return ("SELECT s.xno, m.series AS hist_key, s.year, CASE WHEN s.n_num > 0 THEN s.value END AS v "
+                "FROM sv s JOIN sm m USING (sno)")
 
     @classmethod
     def suspect_sql(cls, lang: str) -> str:
@@ -165,10 +166,10 @@ def _finding_ctes(cls, rule) -> list[str]:
     """bad (failing rows) and hist (their history: values by year of the series or cell)."""
     return [f"bad AS MATERIALIZED (SELECT * FROM fr x WHERE {cls.bad_sql(rule)})",
             f"""hist AS (
-  SELECT h.xid, h.hist_key,
+  SELECT h.xno, h.hist_key,
          string_agg(CAST(h.year AS VARCHAR) || ': ' || {_num('h.v')}, ' · ' ORDER BY h.year) AS history_zh,
          string_agg(CAST(h.year AS VARCHAR) || ': ' || {_num('h.v', 'en')}, ' · ' ORDER BY h.year) AS history_en
-  FROM ({cls.hist_sql()}) h SEMI JOIN bad k ON k.xid = h.xid AND k.hist_key = h.hist_key
+  FROM ({cls.hist_sql()}) h SEMI JOIN bad k ON k.xno = h.xno AND k.hist_key = h.hist_key
   GROUP BY ALL)"""]
 
 
@@ -183,18 +184,18 @@ def _finding_select(b, cls, rule) -> str:
             "history": f"coalesce(h.history_{lang}, '')", "suspect": cls.suspect_sql(lang)})
     select = FINDINGS.select({
         "run_id": lit(b.run_id), "code": lit(rule.code), "name": lit(rule.name), "severity": lit(rule.severity),
-        "agency": "x.agency", "year": "x.year", "template": "x.template", "item": "x.item", "column": 'x."column"',
+        "agency": "y.agency", "year": "x.year", "template": "x.template", "item": "x.item", "column": 'x."column"',
         "expected": "round(x.ref, 6)", "actual": "round(x.value, 6)", "delta": "round(x.value - x.ref, 6)",
         "message": msg("zh"), "message_en": msg("en"), "source_file": "y.source_file",
         "report_id": "x.report_id", "exact": "x.value IS NOT NULL AND x.ref IS NOT NULL"})
     return f"""{select}
 FROM bad x JOIN yr y ON y.report_id = x.report_id
-LEFT JOIN hist h ON h.xid = x.xid AND h.hist_key = x.hist_key"""
+LEFT JOIN hist h ON h.xno = x.xno AND h.hist_key = x.hist_key"""
 
 
 def _row(code: str, **exprs: str) -> str:
     """A SELECT list in :data:`PAIR_COLS` order (missing columns NULL)."""
-    types = {"code": "VARCHAR", "sub": "VARCHAR", "report_id": "BIGINT", "agency": "VARCHAR", "xid": "VARCHAR",
+    types = {"code": "VARCHAR", "sub": "VARCHAR", "report_id": "BIGINT", "xno": "BIGINT",
              "year": "INTEGER", "template": "VARCHAR", "item": "VARCHAR", "column": "VARCHAR",
              "label": "VARCHAR", "value": "DOUBLE", "ref": "DOUBLE", "score": "DOUBLE", "gate": "BOOLEAN",
              "hist_key": "VARCHAR", "hist_kind": "VARCHAR", "other": "VARCHAR", "prev_year": "INTEGER",
@@ -230,9 +231,12 @@ def _sp(b) -> str:
 
 
 def _series_common() -> dict:
-    return {"report_id": "s.report_id", "agency": "s.agency", "xid": "s.xid", "year": "s.year",
-            "template": "s.template", "item": "s.series", "column": "'value'", "label": "s.label",
-            "hist_key": "s.series", "hist_kind": "'series'"}
+    return {"report_id": "s.report_id", "xno": "s.xno", "year": "s.year",
+            "template": "s.template", "item": "m.series", "column": "'value'", "label": "m.label",
+            "hist_key": "m.series", "hist_kind": "'series'"}
+
+
+SM_JOIN = "JOIN sm m ON m.sno = s.sno"
 
 
 @register
@@ -259,7 +263,7 @@ class YoyRatio(CrossYear):
         sel = _row(rule.code, **_series_common(), value="s.v", ref="s.prev", prev_year="s.prev_year",
                    suspect_year=suspect, score="CASE WHEN s.prev > 0 THEN s.v / s.prev END",
                    gate=f"s.prev > 0 AND s.v > 0 AND abs(s.v - s.prev) >= {m!r}")
-        return [_sp(b)], sel + "\nFROM sp s WHERE s.prev_year = s.year - 1"
+        return [_sp(b)], sel + f"\nFROM sp s {SM_JOIN} WHERE s.prev_year = s.year - 1"
 
 
 
@@ -288,7 +292,7 @@ hs AS (SELECT *, list_median(list_transform(hv, lambda q: abs(q - med))) AS mad 
         sel = _row(rule.code, **_series_common(), value="s.v", ref="s.med", score=score,
                    gate=f"len(s.hv) >= {n} AND s.v IS NOT NULL AND abs(s.v - s.med) >= {m!r}",
                    other="'MAD ' || CAST(round(s.mad, 1) AS VARCHAR)")
-        return [_sp(b), stats], sel + "\nFROM hs s"
+        return [_sp(b), stats], sel + f"\nFROM hs s {SM_JOIN}"
 
 
 @register
@@ -311,8 +315,8 @@ class AppearVanish(CrossYear):
         base = dict(_series_common(), value="s.v", score="coalesce(s.v, 0)", prev_year="s.prev_year",
                     ref="list_median(list_transform(s.last_k, lambda q: coalesce(q, 0)))")
         consecutive = f"s.year_k = s.year - {k}"
-        vanish = _row(rule.code, **base, sub="'vanish'", gate=steady_on) + f"\nFROM sp s WHERE {consecutive}"
-        appear = _row(rule.code, **base, sub="'appear'", gate=steady_off) + f"\nFROM sp s WHERE {consecutive}"
+        vanish = _row(rule.code, **base, sub="'vanish'", gate=steady_on) + f"\nFROM sp s {SM_JOIN} WHERE {consecutive}"
+        appear = _row(rule.code, **base, sub="'appear'", gate=steady_off) + f"\nFROM sp s {SM_JOIN} WHERE {consecutive}"
         return [_sp(b)], f"{vanish}\nUNION ALL\n{appear}"
 
 
@@ -338,14 +342,14 @@ pm AS (SELECT p.gno, p.year, p.sno, any_value(g.med) AS med, any_value(g.n) AS n
         sel = _row(rule.code, **_series_common(), value="s.value", ref="g.med",
                    score=f"abs(s.value - g.med) / greatest(1.4826 * g.mad, {fl!r})",
                    gate=f"g.n >= {n} AND abs(s.value - g.med) >= {m!r}",
-                   other="s.level || ' · ' || s.reg_region || ' · ' || CAST(g.n AS VARCHAR)")
-        return [peers], sel + "\nFROM pv s JOIN pm g USING (gno, year, sno)"
+                   other="y.level || ' · ' || y.reg_region || ' · ' || CAST(g.n AS VARCHAR)")
+        return [peers], sel + f"\nFROM pv s JOIN pm g USING (gno, year, sno) {SM_JOIN} JOIN yr y ON y.report_id = s.report_id"
 
 
 # ----------------------------------------------------------------------------- cell pairs
 
 CELL_PAIR = """{name} AS MATERIALIZED (
-  SELECT y.xid, y.year, y.template, y.report_id, y.agency, p.year AS prev_year, p.report_id AS prev_report,
+  SELECT y.xno, y.year, y.template, y.report_id, p.year AS prev_year, p.report_id AS prev_report,
          p.template AS prev_template
   FROM yr y JOIN yr p ON p.xno = y.xno AND p.year = y.year - 1
   WHERE y.template IN ({tpl}) AND p.template IN ({ptpl}))"""
@@ -359,11 +363,12 @@ def _pivot(b, name: str, cells: list[tuple[str, str, str, str]]) -> list[str]:
                 cells)
     cols = ",\n         ".join(f"max(c.value) FILTER (WHERE w.role = '{r}') AS {r}" for r in roles)
     return [t, f"""{name}_w AS (
-  SELECT w.*, (SELECT any_value(s.label) FROM specs s WHERE s.item = w.item AND s."column" = w."column") AS label
-  FROM {name}_cells w)""", f"""{name} AS MATERIALIZED (
+  SELECT w.*, t.wid,
+         (SELECT any_value(s.label) FROM specs s WHERE s.item = w.item AND s."column" = w."column") AS label
+  FROM {name}_cells w JOIN want t ON t.item = w.item AND t."column" = w."column")""", f"""{name} AS MATERIALIZED (
   SELECT c.report_id, w.key, any_value(w.label) FILTER (WHERE w.role = '{roles[0]}') AS label,
          {cols}
-  FROM xc c JOIN {name}_w w ON w.item = c.item AND w."column" = c."column"
+  FROM xc c JOIN {name}_w w ON w.wid = c.wid
   GROUP BY c.report_id, w.key)"""]
 
 
@@ -385,7 +390,7 @@ class CarryChain(CrossYear):
         cells = [(f"{t}.s3.{row}", c, c, role) for t in ("v2019", "v2021") for c in cols
                  for row, role in (("carried_over", "a_co"), ("carry_forward", "b_cf"))]
         vals = ", ".join(f"('{c}')" for c in cols)
-        sel = _row(rule.code, report_id="k.report_id", agency="k.agency", xid="k.xid", year="k.year",
+        sel = _row(rule.code, report_id="k.report_id", xno="k.xno", year="k.year",
                    template="k.template", item="k.template || '.s3.carried_over'", column="col.c",
                    label="a.label", value="a.a_co", ref="z.b_cf", prev_year="k.prev_year",
                    score="abs(coalesce(a.a_co, 0) - coalesce(z.b_cf, 0))",
@@ -399,7 +404,7 @@ LEFT JOIN chainv z ON z.report_id = k.prev_report AND z.key = col.c"""
 
     @classmethod
     def hist_sql(cls):
-        return "SELECT y.xid, c.key AS hist_key, y.year, c.b_cf AS v FROM chainv c JOIN yr y USING (report_id)"
+        return "SELECT y.xno, c.key AS hist_key, y.year, c.b_cf AS v FROM chainv c JOIN yr y USING (report_id)"
 
     @classmethod
     def suspect_sql(cls, lang):
@@ -431,7 +436,7 @@ class StockFlow(CrossYear):
         cells = [(f"{t}.{r}.{c}", "value", r, f"{'a' if c == cls.stock else 'b'}_{c}") for r in rows for c in cls.columns]
         vals = ", ".join(f"('{r}')" for r in rows)
         expect = cls.expected()
-        sel = _row(rule.code, report_id="k.report_id", agency="k.agency", xid="k.xid", year="k.year",
+        sel = _row(rule.code, report_id="k.report_id", xno="k.xno", year="k.year",
                    template="k.template", item=f"k.template || '.' || rw.r || '.{cls.stock}'", column="'value'",
                    label="a.label", value=f"a.a_{cls.stock}", ref=expect, prev_year="k.prev_year",
                    score=f"abs(a.a_{cls.stock} - ({expect}))",
@@ -446,7 +451,7 @@ LEFT JOIN stock_{t} z ON z.report_id = k.prev_report AND z.key = rw.r"""
     @classmethod
     def hist_sql(cls):
         t = cls.template
-        return f"SELECT y.xid, c.key AS hist_key, y.year, c.a_{cls.stock} AS v FROM stock_{t} c JOIN yr y USING (report_id)"
+        return f"SELECT y.xno, c.key AS hist_key, y.year, c.a_{cls.stock} AS v FROM stock_{t} c JOIN yr y USING (report_id)"
 
 
 @register
@@ -490,7 +495,7 @@ class CopiedTable(CrossYear):
     def rows_sql(cls, b, rule):
         nz = int(_p(rule, "min_nonzero", 8))
         vec = """vec AS MATERIALIZED (
-  SELECT y.report_id, y.xid, y.year, y.template, y.agency,
+  SELECT y.report_id, y.xno, y.year, y.template, y.agency,
          sum(CAST(hash(c.item, c."column", CASE WHEN c.state = 'TEXT' THEN NULL ELSE coalesce(c.value, 0) END,
                        CASE WHEN c.state = 'TEXT' THEN c.raw END) AS HUGEINT)) AS h,
          count(*) FILTER (WHERE c.value <> 0) AS nz, count(*) AS n
@@ -499,13 +504,13 @@ class CopiedTable(CrossYear):
         same = f"""vsame AS (
   SELECT v.report_id,
          count(*) AS n_same,
-         string_agg(CASE WHEN o.xid = v.xid THEN CAST(o.year AS VARCHAR) || ' 年本机关报告'
+         string_agg(CASE WHEN o.xno = v.xno THEN CAST(o.year AS VARCHAR) || ' 年本机关报告'
                          ELSE o.agency || ' ' || CAST(o.year AS VARCHAR) || ' 年报告' END, '、' ORDER BY o.year, o.agency) AS other
   FROM vec v JOIN vec o ON o.h = v.h AND o.template = v.template AND o.report_id <> v.report_id
-   AND ((o.xid = v.xid AND o.year = v.year - 1) OR (o.xid <> v.xid AND o.year = v.year))
+   AND ((o.xno = v.xno AND o.year = v.year - 1) OR (o.xno <> v.xno AND o.year = v.year))
   WHERE v.nz >= {nz}
   GROUP BY v.report_id)"""
-        sel = _row(rule.code, report_id="v.report_id", agency="v.agency", xid="v.xid", year="v.year",
+        sel = _row(rule.code, report_id="v.report_id", xno="v.xno", year="v.year",
                    template="v.template", label="v.template", value="v.nz", ref="CAST(NULL AS DOUBLE)",
                    score="coalesce(s.n_same, 0)", gate=f"v.nz >= {nz}", other="s.other",
                    hist_key="'copied'", hist_kind="'none'")
@@ -513,7 +518,7 @@ class CopiedTable(CrossYear):
 
     @classmethod
     def hist_sql(cls):
-        return "SELECT xid, 'copied' AS hist_key, year, nz AS v FROM vec"
+        return "SELECT xno, 'copied' AS hist_key, year, nz AS v FROM vec"
 
 
 def _name(cte: str) -> str:
@@ -532,7 +537,8 @@ def pair_frame_sql(b, rules) -> str:
 
     mine = [r for r in rules if C.kind_of(r).frame == "pairs"]
     if not mine:
-        return "SELECT " + ", ".join(f'NULL AS "{c}"' for c in PAIR_COLS) + " WHERE FALSE"
+        return ("SELECT NULL AS instance_id, " + ", ".join(f'NULL AS "{c}"' for c in PAIR_COLS)
+                + ", NULL AS agency WHERE FALSE")
     ctes: list[str] = []
     sels: list[str] = []
     for r in mine:
@@ -540,7 +546,8 @@ def pair_frame_sql(b, rules) -> str:
         ctes = _merge(ctes, c)
         sels += s
     body = "\nUNION ALL\n".join(f"SELECT * FROM ({s})" for s in sels)
-    return b.wrap(ctes, f"SELECT row_number() OVER () AS instance_id, u.* FROM ({body}) u")
+    return b.wrap(ctes, f"SELECT row_number() OVER () AS instance_id, u.*, y.agency FROM ({body}) u "
+                        "JOIN yr y ON y.report_id = u.report_id")
 
 
 def pair_frame(con, catalogue=None):
