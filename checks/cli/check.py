@@ -73,8 +73,9 @@ def check(
     """
     from checks import pipeline, present
 
-    report = pipeline.check(db, backend=backend, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers,
-                            show_info=show_info or json_out, limit=0 if json_out else limit)
+    with present.busy(f"check ({backend})", quiet=quiet or json_out):
+        report = pipeline.check(db, backend=backend, lenient=lenient, fail_on=fail_on, config=config,
+                                waivers=waivers, show_info=show_info or json_out, limit=0 if json_out else limit)
     if json_out:
         present.print_json(report.as_dict())
     elif not quiet:

@@ -61,7 +61,8 @@ def extract(
     if out.exists() and out.is_dir():
         fail(f"--out {out} is a folder: give a file name, e.g. {out / ('extracted.' + fmt)}")
 
-    ext = extract_paths(paths, agency=agency, year=year)
+    with present.busy("extract", quiet=quiet):
+        ext = extract_paths(paths, agency=agency, year=year)
     present.unreadable(ext.errors)
     reports = ext.reports
     if reports is None or reports.empty:
