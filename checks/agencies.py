@@ -41,7 +41,7 @@ ABBREVIATIONS = (("经济和信息化", "经信"), ("工业和信息化", "工�
 """Long forms → the short forms reports also use (applied in this order by :func:`norm_sql`)."""
 
 _PUNCT = "[\\s\u3000\u00a0（）()《》〈〉“”\"''·・,，、.．:：;；\\-—_]"   # a SQL literal's body: ' doubled
-_PLACE = r"^(.{1,7}?(省|自治区|市|自治州|州|盟|地区|县|区|旗))+"
+_PLACE = r"^(.{0,7}?(省|自治区|市|自治州|州|盟|地区|县|区|旗))+"
 
 
 class RegistryError(UserError):

@@ -46,7 +46,9 @@ def test_gx_and_pandera_agree_with_sql(con):
 def test_coverage_comes_from_the_kinds():
     cat = C.load_catalogue()
     comparisons = {r.code for r in cat.enabled("comparison")}
-    assert set(B.covered("gx", cat)) == comparisons
+    crossyear = {r.code for r in cat.enabled("crossyear")}      # on the pair frame (issue 9)
+    assert crossyear == {"Y-01", "Y-02", "Y-03", "Y-04", "C-01", "N-11", "N-12", "L-05"}
+    assert set(B.covered("gx", cat)) == comparisons | crossyear
     assert set(B.covered("pandera", cat)) == comparisons | {"L-01", "L-03", "L-04", "L-06", "N-07", "O-17",
-                                                            "B-02", "B-03"}
+                                                            "B-02", "B-03"} | crossyear
     assert set(B.covered("sql", cat)) == {r.code for r in cat.enabled()}

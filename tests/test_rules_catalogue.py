@@ -26,6 +26,12 @@ EXPECTED = {  # code: (kind, severity) — SOFT rules are warnings, EQ/LE ones e
     "B-01": ("blank-cell", "info"), "B-02": ("blank-table", "warning"), "B-03": ("blank-report", "warning"),
     "Q-01": ("quarantined-row", "warning"), "Q-02": ("extraction-issue", "warning"),
     "W-01": ("waiver-expired", "info"),
+    # across years and against the narrative (issue 9)
+    "Y-01": ("yoy-ratio", "warning"), "Y-02": ("history-outlier", "warning"), "Y-03": ("appear-vanish", "warning"),
+    "Y-04": ("peer-outlier", "info"), "C-01": ("carry-chain", "warning"), "N-11": ("count-carries", "warning"),
+    "N-12": ("stock-balance", "warning"), "L-05": ("copied-table", "warning"),
+    "T-01": ("narrative-count", "warning"), "T-03": ("narrative-claim", "warning"),
+    "T-04": ("narrative-quotes-part", "info"),
 }
 
 

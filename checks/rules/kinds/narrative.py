@@ -31,16 +31,18 @@ from checks.tables import FINDINGS
 
 COLS7 = ("total", "natural", "commercial", "research", "social", "legal", "other")
 ALT_COLS = [("key", "VARCHAR"), ("alt", "INTEGER"), ("primary", "BOOLEAN"), ("how_zh", "VARCHAR"),
-            ("how_en", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR")]
+            ("how_en", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"), ("whole", "BOOLEAN")]
 COL_ZH = {"total": "总计列", "natural": "自然人列", "commercial": "商业企业列", "research": "科研机构列",
           "social": "社会公益组织列", "legal": "法律服务机构列", "other": "其他列"}
 
 
 @functools.cache
 def alternatives() -> tuple[tuple, ...]:
-    """(key, alt, primary, how_zh, how_en, item, column): each way a narrative key may quote the table.
+    """(key, alt, primary, how_zh, how_en, item, column, whole): each way a narrative key may quote the table.
 
-    An alternative is the sum of its (item, column) rows; alt 0 is the whole (primary)."""
+    An alternative is the sum of its (item, column) rows; alt 0 is the whole (primary); ``whole`` marks
+    alternatives that are the whole too, read another documented way (收到申请 = new + carried over),
+    as opposed to a part (one column, one sub-row: T-04)."""
     out: list[tuple] = []
     spec = T.spec_frame()
     spec = spec[(spec["variant"] == "") & ~spec["heading"]]
@@ -49,7 +51,7 @@ def alternatives() -> tuple[tuple, ...]:
     def add(key, alts):
         for i, (primary, zh, en, cells) in enumerate(alts):
             for item, col in cells:
-                out.append((key, i, primary, zh, en, item, col))
+                out.append((key, i, primary, zh, en, item, col, primary or zh.startswith("新收 + 上年结转（总计")))
     for item, col in sorted(items["old"]):
         add(item, [(True, "", "", [(item, col)])])
     for t in ("v2019", "v2021"):
@@ -116,7 +118,7 @@ class Narrative(PerRule):
   FROM narrative n JOIN reps r USING (report_id))""", """ac AS (
   SELECT c.report_id, c.item, c."column", c.value FROM cells c
   WHERE c.item IN (""" + items + """) AND c.report_id IN (SELECT report_id FROM nv))""", """av AS (
-  SELECT n.nid, a.alt, any_value(a."primary") AS "primary", any_value(a.how_zh) AS how_zh,
+  SELECT n.nid, a.alt, any_value(a."primary") AS "primary", any_value(a.whole) AS whole, any_value(a.how_zh) AS how_zh,
          any_value(a.how_en) AS how_en, sum(c.value) AS v, count(c.value) AS n_num, count(c.report_id) AS n_cells
   FROM nv n JOIN alts a ON a.key = n.key
   LEFT JOIN ac c ON c.report_id = n.report_id AND c.item = a.item AND c."column" = a."column"
@@ -126,11 +128,11 @@ class Narrative(PerRule):
          bool_or(a.n_cells > 0) AS present,
          max(a.v) FILTER (WHERE a."primary") AS v_primary,
          bool_or(a."primary" AND a.n_num > 0) AS primary_has_number,
-         bool_or(abs(coalesce(a.v, 0) - n.value) < 0.001 AND (a.n_num > 0 OR n.value = 0) AND a."primary") AS ok_primary,
+         bool_or(abs(coalesce(a.v, 0) - n.value) < 0.001 AND (a.n_num > 0 OR n.value = 0) AND a.whole) AS ok_primary,
          bool_or(abs(coalesce(a.v, 0) - n.value) < 0.001 AND (a.n_num > 0 OR n.value = 0)) AS ok_any,
-         string_agg(a.how_zh, '；' ORDER BY a.alt) FILTER (WHERE NOT a."primary" AND abs(coalesce(a.v, 0) - n.value) < 0.001
+         string_agg(a.how_zh, '；' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - n.value) < 0.001
                                                             AND a.n_num > 0) AS matched_zh,
-         string_agg(a.how_en, '; ' ORDER BY a.alt) FILTER (WHERE NOT a."primary" AND abs(coalesce(a.v, 0) - n.value) < 0.001
+         string_agg(a.how_en, '; ' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - n.value) < 0.001
                                                             AND a.n_num > 0) AS matched_en
   FROM nv n JOIN av a USING (nid)
   GROUP BY ALL)"""]
