@@ -150,7 +150,13 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
     definitions, n_expectations = [], 0
     for t in SUITES:
         path = suites_dir / f"gongkai-{t}.json"
-        suite = ctx.suites.add(gx.ExpectationSuite(**json.loads(path.read_text(encoding="utf-8"))))
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            from checks.errors import UserError
+            raise UserError(f"{path}: cannot read this GX suite ({getattr(e, 'strerror', None) or e}); "
+                            "run `gongkai expectations build`") from None
+        suite = ctx.suites.add(gx.ExpectationSuite(**spec))
         n_expectations += len(suite.expectations)
         definitions.append(ctx.validation_definitions.add(
             gx.ValidationDefinition(name=f"validate-{t}", data=batch, suite=suite)))
