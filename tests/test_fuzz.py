@@ -159,8 +159,8 @@ _HTML_PART = st.sampled_from(("<table>", "</table>", "<tr>", "</tr>", "<td>", "<
                               "12", "0", "——", "2020年", "<pre>", "</pre>", "<p>", "\n", "\t", "|", "<div>" * 20))
 
 
-@fuzz_settings(60)
-@given(st.lists(_HTML_PART, max_size=200), st.integers(0, 3000))
+@fuzz_settings(30)
+@given(st.lists(_HTML_PART, max_size=200), st.integers(0, 3000 if CAMPAIGN else 300))
 def test_fuzz_extractor_html(parts, depth):
     html = "<html><body>" + "<div>" * depth + "".join(parts) + "</div>" * depth + "</body></html>"
     _extract(html.encode("utf-8"), "random.html")
@@ -248,7 +248,7 @@ def test_fuzz_loader_reports(k, ops, rnd):
     _load_and_check("fuzzed.txt", mutate(rnd, REPORT_SEEDS[k], ops))
 
 
-@fuzz_settings(40)
+@fuzz_settings(25)
 @given(st.lists(st.lists(st.one_of(st.text(max_size=12), st.sampled_from(HUGE + NASTY)), min_size=1, max_size=14),
                 min_size=1, max_size=12))
 def test_fuzz_loader_random_csv(rows):
