@@ -480,7 +480,7 @@ class StockBalance(StockFlow):
 
 @register
 class CopiedTable(CrossYear):
-    """L-05: the same numeric vector (every template cell: its value, or its state when blank) as the
+    """L-05: the same numeric vector (every cell: its number, blank and 不适用 as 0, text as written) as the
     agency's previous-year report, or as another agency's report of the same year; tables with fewer
     than ``params.min_nonzero`` non-zero numbers are not judged. ``score`` = how many such reports."""
 
