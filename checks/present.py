@@ -404,3 +404,76 @@ def gate(outcome) -> None:
     verdict = "[bold green]PASS[/]" if code == 0 else ("[bold yellow]FAIL (warnings)[/]" if code == 2
                                                        else "[bold red]FAIL[/]")
     _say(f"gate: {verdict} (exit {code})")
+
+
+# ------------------------------------------------------------------------- agencies / history
+
+_HOW = {"id": "[green]id[/]", "name": "[green]name[/]", "normalised": "[cyan]normalised[/]",
+        "short": "[cyan]short form[/]", "ambiguous": "[bold red]AMBIGUOUS[/]", "unmatched": "[yellow]unmatched[/]",
+        "registered": "[dim]no reports[/]"}
+_HOW_ORDER = ("ambiguous", "unmatched", "short", "normalised", "name", "id", "registered")
+
+
+def agencies(listing, quiet: bool = False) -> None:
+    """``gongkai agencies``: each agency name of the reports, how it resolved to an agency id (registry,
+    normalisation, ambiguous, unmatched), its region, level and years; then registered agencies without reports."""
+    from rich.table import Table
+
+    if quiet:
+        return
+    rows = sorted(listing.rows, key=lambda r: (_HOW_ORDER.index(r["how"]) if r["how"] in _HOW_ORDER else 9,
+                                               str(r["xid"]), str(r["agency"])))
+    t = Table(title=f"agencies (registry: {escape(listing.registry)})", show_lines=False)
+    for c in ("agency (as written)", "resolved", "agency id", "region", "level", "years"):
+        t.add_column(c)
+    for r in rows:
+        how = _HOW.get(r["how"], r["how"])
+        if r["how"] == "ambiguous" and r.get("candidates"):
+            how += f" ({escape(r['candidates'])})"
+        years = r["years"] or []
+        span = f"{years[0]}–{years[-1]} ({len(years)})" if len(years) > 1 else (str(years[0]) if years else "")
+        t.add_row(escape(str(r["agency"])), how, escape(str(r["xid"] or "")), escape(str(r["region"] or "")),
+                  escape(str(r["level"] or "")), span)
+    console.print(t)
+    n_amb, n_un = len(listing.ambiguous), len(listing.unmatched)
+    _say(f"{len(rows)} name(s); {n_amb} ambiguous (kept apart, never merged), {n_un} unmatched "
+         f"(followed by their exact name only). Edit {escape(listing.registry)} to add names or aliases.")
+
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list) -> str:
+    """One character per value: its height between the smallest and largest; · blank, space absent."""
+    nums = [v for v in values if isinstance(v, (int, float))]
+    if not nums:
+        return "".join("·" if v is None else " " for v in values)
+    lo, hi = min(nums), max(nums)
+    out = []
+    for v in values:
+        if v == "absent":
+            out.append(" ")
+        elif v is None:
+            out.append("·")
+        else:
+            out.append(_SPARK[0] if hi == lo else _SPARK[round((v - lo) / (hi - lo) * (len(_SPARK) - 1))])
+    return "".join(out)
+
+
+def history(h: dict) -> None:
+    """``gongkai history``: an agency's series by year (blank = 空, – = the year's template has no such
+    item), with a sparkline per series."""
+    from rich.table import Table
+
+    years = h["years"]
+    names = "、".join(h["names"])
+    t = Table(title=f"{escape(h['agency'])} ({escape(h['xid'])}; written {escape(names)})")
+    t.add_column("series / item")
+    for y in years:
+        t.add_column(str(y), justify="right")
+    t.add_column("trend")
+    for row in h["rows"]:
+        vals = [row["values"].get(y, "absent") for y in years]
+        cells = ["–" if v == "absent" else ("空" if v is None else f"{v:g}") for v in vals]
+        t.add_row(escape(f"{row['label']} [{row['key']}]"), *cells, sparkline(vals))
+    console.print(t)
