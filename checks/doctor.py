@@ -18,7 +18,6 @@ The library never prints; :func:`diagnose` returns a :class:`Diagnosis`.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,14 +129,6 @@ def _cycles(con) -> Check:
     return check
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _hashes(con, base: Path | None) -> Check:
     check = Check("stored file hashes match the files still present")
     by_file: dict[str, set[str]] = {}
@@ -151,7 +142,7 @@ def _hashes(con, base: Path | None) -> Check:
         try:
             if not p.is_file():
                 continue
-            actual = _sha256(p)
+            actual = warehouse._sha256(p)
         except OSError:
             continue
         present += 1
