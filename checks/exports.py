@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from checks import atomic
+from checks.inert import json_dumps, reveal
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -256,9 +256,11 @@ def _summaries(reps: list[tuple], findings: list[dict]) -> list[dict]:
 # ------------------------------------------------------------------------------------ writers
 
 def _cell_out(v: Any) -> Any:
+    """A value for a CSV or XLSX cell: invisible characters shown (:func:`checks.inert.reveal`),
+    formula prefixes neutralised."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    return "" if v is None else neutralise(v)
+    return "" if v is None else neutralise(reveal(v))
 
 
 def write_csv(fs: FindingSet, path: str | Path) -> Path:
@@ -281,7 +283,7 @@ def _sheet_titles(agencies: list[str]) -> dict[str, str]:
     """A valid, unique sheet title (≤ 31 characters, no []:*?/\\) per agency."""
     out, used = {}, {"汇总"}
     for a in agencies:
-        base = (a or "?").translate(_SHEET_BAD)[:28] or "_"
+        base = reveal(a or "?").translate(_SHEET_BAD)[:28] or "_"
         t, i = base, 2
         while t.lower() in used:
             t, i = f"{base[:26]}~{i}", i + 1
@@ -359,7 +361,7 @@ def write_json(fs: FindingSet, path: str | Path) -> Path:
     """:meth:`FindingSet.as_dict` as UTF-8 JSON (Chinese kept readable)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(path, json.dumps(fs.as_dict(), ensure_ascii=False, indent=1, default=str) + "\n")
+    atomic.write_text(path, json_dumps(fs.as_dict(), indent=1) + "\n")
     return path
 
 
@@ -380,12 +382,13 @@ def junit_xml(fs: FindingSet, *, fail_on: str = "error") -> str:
                           timestamp=str(fs.run.get("started_at") or ""))
     n_fail = 0
     for r in sorted(fs.reports, key=lambda r: (r["agency"], r["year"])):
-        case = ET.SubElement(suite, "testcase", classname=f"gongkai.{r['template']}", name=f"{r['agency']} {r['year']}")
+        case = ET.SubElement(suite, "testcase", classname=f"gongkai.{r['template']}",
+                             name=reveal(f"{r['agency']} {r['year']}"))
         fs_ = by.get((r["agency"], r["year"]), [])
         bad = [f for f in fs_ if f["severity"] in failing]
-        body = "\n".join(f"{f['severity'].upper()} {f['code']} {f['cell'] or ''} "
-                         f"{f['source_path'] or f['source_file'] or ''}:{f['source_line'] or ''}\n  {f['message']}\n"
-                         f"  {f['message_en']}" for f in fs_)
+        body = reveal("\n".join(f"{f['severity'].upper()} {f['code']} {f['cell'] or ''} "
+                                f"{f['source_path'] or f['source_file'] or ''}:{f['source_line'] or ''}\n"
+                                f"  {f['message']}\n  {f['message_en']}" for f in fs_))
         if bad:
             n_fail += 1
             codes = " ".join(sorted({f["code"] for f in bad}))
@@ -415,7 +418,7 @@ _MD = {"zh": {"title": "政府信息公开年报审核", "summary": "{reports} �
 
 def md_escape(text: Any) -> str:
     """A string as inert Markdown text: HTML and Markdown syntax escaped, one line."""
-    s = "" if text is None else str(text)
+    s = "" if text is None else reveal(str(text))
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\`*_[]{}()#+!|~":
         s = s.replace(ch, "\\" + ch)

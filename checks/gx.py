@@ -33,7 +33,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,15 +114,15 @@ class GXResult:
 
 TEXT_COLUMNS = ("agency", "template", "code", "item", "column")
 """Index columns of text GX shows in Data Docs (agency names come from outside websites)."""
-_INVISIBLE = re.compile("[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def inert(text) -> str:
-    """``text`` safe to put into HTML as it is: markup characters as entities, and control,
-    zero-width and right-to-left characters written out as ``\\u202e`` so that they cannot
-    reorder or hide what the page shows."""
-    out = html.escape(str(text), quote=True)
-    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    """``text`` safe to put into HTML as it is: control, zero-width and right-to-left characters
+    shown as ``‹U+202E›`` (:func:`checks.inert.reveal`, as in every output) so that they cannot
+    reorder or hide what the page shows, then markup characters as entities."""
+    from checks.inert import reveal
+
+    return html.escape(reveal(str(text)), quote=True)
 
 
 def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:

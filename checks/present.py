@@ -8,13 +8,14 @@ the package prints.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as _markup_escape
+
+from checks.inert import json_dumps, reveal
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -23,13 +24,19 @@ _SEV = {"error": "[bold red]ERROR  [/]", "warning": "[yellow]WARNING[/]", "info"
 _MARK = {"loaded": "[green]✓[/]", "unchanged": "[cyan]=[/]", "error": "[bold red]✗[/]"}
 
 
+def escape(text) -> str:
+    """Untrusted text for the console: invisible and reordering characters shown as ``‹U+202E›``
+    (:func:`checks.inert.reveal`, the rule every output follows), rich markup printed literally."""
+    return _markup_escape(reveal(str(text)))
+
+
 def _say(text: str, **kw) -> None:
     console.print(text, soft_wrap=True, **kw)
 
 
 def print_json(data: Any) -> None:
     """JSON on stdout, UTF-8, Chinese kept readable."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.write(json_dumps(data, indent=2) + "\n")
 
 
 def error(message: str) -> None:
@@ -228,7 +235,7 @@ def extraction(ext, written: list[Path], shown: int = 6) -> None:
         if g is not None:
             problems = g[g["severity"] != "info"]
             for i in problems.head(shown).itertuples():
-                _say(f"    {i.code} {i.severity}: {i.message}", markup=False)
+                _say(f"    {i.code} {i.severity}: {reveal(i.message)}", markup=False)
             if len(problems) > shown:
                 _say(f"    … {len(problems) - shown} more in {written[2]}", markup=False)
     _say(f"{len(reports)} report(s), {len(ext.cells)} cells, {len(ext.narrative)} narrative counts, "
@@ -260,7 +267,7 @@ def agency_summary(reports: list[dict], *, limit: int = SUMMARY_LIMIT, full_repo
     Columns align on the terminal cell width, so Chinese names line up."""
     from rich.cells import cell_len
 
-    rows = [r for r in reports if show_clean or r["errors"] or r["warnings"]]
+    rows = [dict(r, agency=reveal(str(r["agency"]))) for r in reports if show_clean or r["errors"] or r["warnings"]]
     rows.sort(key=lambda r: (-r["errors"], -r["warnings"], r["agency"], r["year"]))
     shown = rows[:limit] if limit else rows
     aw = min(max([cell_len("agency")] + [cell_len(r["agency"]) for r in shown]), 40)
@@ -317,7 +324,7 @@ def show_lines(fs) -> list[str]:
     from checks.exports import _labels
 
     labels = _labels()
-    out = []
+    out: list[str] = []
     for r in fs.reports:
         out.append(f"{r['agency']} {r['year']} ({r['template']}{'/' + r['variant'] if r['variant'] else ''}; "
                    f"{r['source_file']}): {r['errors']} error(s), {r['warnings']} warning(s)")
@@ -340,7 +347,7 @@ def show_lines(fs) -> list[str]:
                 waived = f" (waived: {f['waiver_reason']})" if f["waived"] else ""
                 out.append(f"    {f['severity'].upper():<7} {f['code']:<5} {f['label'] or f['cell'] or ''}{loc}{waived}")
                 out.append(f"            {f['message']}")
-    return out
+    return [reveal(line) for line in out]
 
 
 def _natural(code: str) -> list:

@@ -29,6 +29,7 @@ HOSTILE = [
     "&lt;b&gt;&amp;局",
     "[bold red]红[/]局[/]",
     "\u202eRTL局\u200b零宽",
+    "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u200e\u200f隔离\u200c\u200d\ufeff\u2060局\x1b[2J",
     "=HYPERLINK(\"http://evil\",\"x\")局",
     "+1+2局",
     "@SUM(A1)局",
@@ -38,7 +39,11 @@ HOSTILE = [
 
 EXECUTABLE = re.compile(r"<script>alert|<img\s+src=x", re.I)
 """A live tag; the same text escaped (``&lt;img src=x onerror=…``) is inert and fine."""
-BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200b]")
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff\u2060\x1b]")
+"""Right-to-left and zero-width characters (and ESC): shown as ‹U+202E› in every human-facing output."""
+SHOWN = ("‹U+202E›", "‹U+2067›", "‹U+200D›", "‹U+FEFF›")
+"""How they are shown (checks.inert.reveal): each must appear, so the characters were not dropped silently."""
+RTL_NAME = "\u202eRTL局\u200b零宽"
 
 
 def _hostile_csv(path: Path) -> Path:
@@ -53,7 +58,25 @@ def _hostile_csv(path: Path) -> Path:
                 if j == 5:
                     r["raw"] = HOSTILE[(i + 1) % len(HOSTILE)]           # a TEXT cell: reported with its raw text
                 w.writerow(r)
+    _hostile_narrative(path)
     return path
+
+
+def _hostile_narrative(cells: Path) -> None:
+    """The narrative companion: seed 004's stated counts (微博 469 against 264 in the table: T-01 quotes
+    the sentence) for every hostile agency, each sentence carrying a hostile string."""
+    from checks.extract import extract_paths
+
+    narr = extract_paths([ROOT / "data" / "seeds" / "004_1779f513d25e1c56.txt"]).narrative
+    rows = []
+    for i, name in enumerate(HOSTILE):
+        for r in narr.to_dict("records"):
+            rows.append(dict(r, agency=name, source_file=f"{name}.txt",
+                             sentence=HOSTILE[(i + 4) % len(HOSTILE)] + r["sentence"] + RTL_NAME))
+    with cells.with_name(cells.stem + ".narrative.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(narr.columns), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +186,66 @@ def test_load_messages_are_one_line_and_markup_free(tmp_path):
     assert r.exit_code == 1 and not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
     lines = [l for l in r.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "x[/]y[bold]\\nname.csv: the file is empty" in lines[0], r.stderr
+
+
+# ------------------------------------------------ right-to-left and zero-width characters (issue 12 §4)
+
+def _revealed(text: str, where: str, shown=SHOWN) -> None:
+    """No raw reordering or invisible character in ``text``, and each shown as ‹U+XXXX›."""
+    m = BIDI.search(text)
+    assert m is None, f"{where}: raw U+{ord(m.group()):04X} at {m.start()}: {text[max(0, m.start() - 40):m.start() + 40]!r}"
+    for s in shown:
+        assert s in text, f"{where}: {s} not shown"
+
+
+def test_bidi_and_zero_width_are_visible_in_our_site(job):
+    _, _, out = job
+    pages = _html_files(out / "site")
+    _revealed((out / "site" / "index.html").read_text(encoding="utf-8"), "index")
+    for p in pages:
+        _revealed(p.read_text(encoding="utf-8"), str(p), shown=())
+    report_pages = "".join(p.read_text(encoding="utf-8") for p in pages if p.parent.name == "r")
+    assert "‹U+202E›RTL局‹U+200B›零宽" in report_pages                     # the narrative sentence, quoted
+    assert "微博" in report_pages
+
+
+def test_bidi_and_zero_width_are_visible_in_gx_docs(job):
+    _, _, out = job
+    text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in _html_files(out / "gx-docs"))
+    _revealed(text, "GX Data Docs", shown=("‹U+202E›",))
+
+
+def test_bidi_and_zero_width_are_visible_on_the_console(job):
+    res, db, _ = job
+    _revealed(res.stdout, "gongkai run", shown=("‹U+202E›", "‹U+202A›"))     # names cut at 40 cells in the summary
+    for cmd in (["check", "--db", str(db), "--limit", "0"], ["show", "RTL", "--db", str(db)]):
+        r = CliRunner().invoke(app, cmd)
+        _revealed(r.stdout, " ".join(cmd[:2]), shown=("‹U+202E›",))
+
+
+def test_bidi_and_zero_width_are_visible_in_csv_xlsx_junit_markdown(job):
+    import openpyxl
+
+    _, _, out = job
+    csv_text = (out / "findings.csv").read_text(encoding="utf-8-sig")
+    _revealed(csv_text, "findings.csv")
+    assert "‹U+202E›RTL局‹U+200B›零宽" in csv_text                             # agency, and the narrative quoted
+    wb = openpyxl.load_workbook(out / "findings.xlsx")
+    cells = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
+    _revealed(cells + "\n".join(wb.sheetnames), "findings.xlsx")
+    junit = (out / "junit.xml").read_text(encoding="utf-8")
+    _revealed(junit, "junit.xml")
+    ET.fromstring(junit.split("\n", 1)[1])                                    # still well-formed XML (ESC would not be)
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    _revealed(md.replace("\\+", "+"), "summary.md")                          # Markdown escapes the +: rendered as ‹U+202E›
+
+
+def test_json_keeps_bidi_and_zero_width_exactly_but_escaped(job):
+    res, db, out = job
+    raw = (out / "findings.json").read_text(encoding="utf-8")
+    assert BIDI.search(raw) is None and "\\u202e" in raw                       # escaped in the file …
+    data = json.loads(raw)
+    assert RTL_NAME in {f["agency"] for f in data["findings"]}                # … exact when parsed
+    assert HOSTILE[5] in {f["agency"] for f in data["findings"]}
+    r = CliRunner().invoke(app, ["show", "RTL", "--db", str(db), "--json"])
+    assert BIDI.search(r.stdout) is None and json.loads(r.stdout)["reports"][0]["agency"] == RTL_NAME

@@ -105,13 +105,23 @@ def _env():
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                              autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+                             undefined=jinja2.StrictUndefined, finalize=_finalize)
     return env
+
+
+def _finalize(value):
+    """Every ``{{ … }}`` of the templates: a plain string (from a report, untrusted) gets its invisible
+    and reordering characters shown (:func:`checks.inert.reveal`) before autoescaping; markup built
+    here (``Markup``) is already made of revealed, escaped text."""
+    from markupsafe import Markup
+
+    from checks.inert import reveal
+    return value if isinstance(value, Markup) or not isinstance(value, str) else reveal(value)
 
 
 @functools.cache
 def _templates_hash() -> str:
-    h = hashlib.md5()
+    h = hashlib.md5(b"inert-reveal-1")      # bump when the rendering in Python changes what pages hold
     for p in sorted((HERE / "templates").iterdir()) + sorted((HERE / "static").iterdir()):
         h.update(p.name.encode() + p.read_bytes())
     return h.hexdigest()
@@ -193,7 +203,9 @@ def _group_en(name: str) -> str:
 
 def _json_inert(data) -> str:
     """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped."""
-    s = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    from checks.inert import reveal_all
+
+    s = json.dumps(reveal_all(data), ensure_ascii=False, separators=(",", ":"), default=str)
     return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
@@ -507,7 +519,12 @@ def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict
     """One report's tables: the skeleton with, per row, ``has-finding`` and the findings on its cells
     (rule and arithmetic, source line), per cell its state classes (blank, not applicable, text,
     missing, f-error/f-warning/f-info), its source line and its raw text — every string escaped."""
-    from markupsafe import Markup, escape as esc
+    from markupsafe import Markup, escape
+
+    from checks.inert import reveal
+
+    def esc(text):
+        return escape(reveal(str(text)))
 
     w = WORDS[lang]
     parts = skeleton(template, variant, lang)
