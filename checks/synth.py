@@ -209,7 +209,7 @@ def _modern(rng: random.Random, rep: Report) -> None:
 
 # ------------------------------------------------------------------------------------ faults
 
-def _faults_old(rng: random.Random, rep: Report) -> None:
+def _faults_old(rng: random.Random, rep: Report, exclude: frozenset = frozenset()) -> None:
     v, P = rep.values, "old."
 
     def key(code):
@@ -231,7 +231,7 @@ def _faults_old(rng: random.Random, rep: Report) -> None:
                "O-13", "O-14", "O-15", "O-17", "L-01", "L-02", "L-02i", "L-04", "L-04u", "L-06"]
     if not ningbo:
         choices += ["O-16", "L-03"]
-    f = rng.choice(choices)
+    f = rng.choice([c for c in choices if c not in exclude] if exclude else choices)
     rep.fault = f
     k = rng.randint(1, 9)
     t = get("s1.proactive.total")
@@ -327,7 +327,7 @@ def _faults_old(rng: random.Random, rep: Report) -> None:
         exp("L-06", item)
 
 
-def _faults_modern(rng: random.Random, rep: Report) -> None:
+def _faults_modern(rng: random.Random, rep: Report, exclude: frozenset = frozenset()) -> None:
     v, t = rep.values, rep.template
     n02 = "N-02" if t == "v2019" else "N-02b"
 
@@ -342,7 +342,7 @@ def _faults_modern(rng: random.Random, rep: Report) -> None:
     choices = ["N-01", "N-02", "N-03", "N-04", "N-05", "N-06", "N-07", "N-07f", "N-08", "L-02", "L-02m",
                "L-03", "L-04", "L-04u", "L-06", "B-02"]
     choices += ["N-09"] if t == "v2019" else ["N-13"]
-    f = rng.choice(choices)
+    f = rng.choice([c for c in choices if c not in exclude] if exclude else choices)
     if f == "L-02m" and v[m("result.public", "total")] == 0:
         f = "N-03"
     rep.fault = f

@@ -172,10 +172,7 @@ def _report(rng: random.Random, tid: str, year: int, b: dict, state: dict) -> tu
                   "s8.staff.total": b["staff_ft"] + b["staff_pt"], "s8.budget": 0, "s9.meetings": 1,
                   "s9.training_sessions": tr, "s9.trainees": tr * 20})
         v = {(P + k, "value"): x for k, x in s.items()}
-        narr = [("old.s1.proactive.total", t, f"{year}年共主动公开政府信息{t}条。"),
-                ("old.s3.received.total", total, f"全年共收到政府信息公开申请{total}件。"),
-                ("old.s4.review.total", review[0], f"发生行政复议{review[0]}件。")]
-        return v, narr
+        return v, narrative_for(tid, year, v)
     P = tid + "."
     cols = ("natural", "commercial", "research", "social", "legal", "other")
     leaf_rows = {"public": "s3.result.public", "partial": "s3.result.partial",
@@ -236,10 +233,26 @@ def _report(rng: random.Random, tid: str, year: int, b: dict, state: dict) -> tu
                   "s2.art20_6.coercion.decisions": _f(rng, b["coercion"]),
                   "s2.art20_8.fees.amount_wan_yuan": 0})
     v.update({(P + k, "value"): x for k, x in g.items()})
+    style = rng.randrange(3)
+    state["narrative_style"] = style
+    return v, narrative_for(tid, year, v, style)
+
+
+def narrative_for(tid: str, year: int, v: dict, style: int = 0) -> list:
+    """The narrative counts [(key, value, sentence)] of a report whose table holds ``v``, quoting it
+    one of the documented ways (``style`` for v2019/v2021: 0 new requests, 1 new + carried over,
+    2 the 自然人 column)."""
+    if tid == "old":
+        t, total = v[("old.s1.proactive.total", "value")], v[("old.s3.received.total", "value")]
+        review = v[("old.s4.review.total", "value")]
+        return [("old.s1.proactive.total", t, f"{year}年共主动公开政府信息{t}条。"),
+                ("old.s3.received.total", total, f"全年共收到政府信息公开申请{total}件。"),
+                ("old.s4.review.total", review, f"发生行政复议{review}件。")]
+    P = tid + "."
     new_t = v[(P + "s3.new_received", "total")]
     co_t = v[(P + "s3.carried_over", "total")]
-    lit_t = lit[0]
-    style = rng.randrange(3)
+    review = v[(P + "s4.review.total", "value")]
+    lit_t = v[(P + "s4.lit_direct.total", "value")] + v[(P + "s4.lit_after_review.total", "value")]
     if style == 0:
         narr = [(P + "s3.new_received", new_t, f"本年度新收政府信息公开申请{new_t}件。")]
     elif style == 1:
@@ -247,9 +260,9 @@ def _report(rng: random.Random, tid: str, year: int, b: dict, state: dict) -> tu
     else:
         nat = v[(P + "s3.new_received", "natural")]
         narr = [(P + "s3.new_received", nat, f"收到自然人提出的政府信息公开申请{nat}件。")]
-    narr += [(P + "s4.review.total", review[0], f"发生行政复议{review[0]}件。"),
+    narr += [(P + "s4.review.total", review, f"发生行政复议{review}件。"),
              (P + "s4.litigation.total", lit_t, f"发生行政诉讼{lit_t}件。")]
-    return v, narr
+    return narr
 
 
 # ------------------------------------------------------------------------------------- faults
@@ -302,10 +315,10 @@ def _inject(rng: random.Random, kind: str, tid: str, year: int, v: dict, narr: l
         return v
     if kind == "stock":
         k = rng.randint(3, 9)
-        if tid == "v2019" and year == 2020:
+        if tid == "v2019" and year >= 2020:     # the year before is v2019 too
             v[("v2019.s2.art20_5.licensing.prev_count", "value")] += k
             return v
-        if tid == "v2021" and year == 2022:
+        if tid == "v2021" and year >= 2022:
             v[("v2021.s2.art20_1.normative_docs.in_force", "value")] += k
             return v
         return None

@@ -27,22 +27,23 @@ EXACT_RAW = {"tab-rows", "tab-cells", "pipe-compact", "pipe-vertical", "line-blo
 _WRAP = re.compile(r"^(.{4,}?)([（(][^（()）]{8,}[)）])$")
 
 
-def _rows(tmpl: Template, variant: str | None):
-    drop = tmpl.variant(variant).drop if variant else frozenset()
+def _rows(tmpl: Template, variant: str | None, omit: frozenset = frozenset()):
+    drop = (tmpl.variant(variant).drop if variant else frozenset()) | omit
     relabel = tmpl.variant(variant).labels if variant else {}
     for table in tmpl.tables:
         rows = [r for r in table.rows if r.code not in drop]
-        yield table, rows, relabel
+        if rows or not omit:
+            yield table, rows, relabel
 
 
 def _key(table: Table, row, col=None) -> tuple[str, str]:
     return cell_key(table.layout, row.code, col.code if col is not None else None)
 
 
-def _model(tmpl: Template, variant: str | None, values: dict, stop_after: str | None):
+def _model(tmpl: Template, variant: str | None, values: dict, stop_after: str | None, omit: frozenset = frozenset()):
     """The report's tables as text rows: ('line', text) | ('header', cells) | ('row', prefix, label, rest, heading)."""
     out: list[tuple] = []
-    for table, rows, relabel in _rows(tmpl, variant):
+    for table, rows, relabel in _rows(tmpl, variant, omit):
         if table.layout == "list":
             out.append(("line", table.title))
             out.append(("header", ["统计指标", "单位", "统计数"]))
@@ -250,8 +251,14 @@ def _html_table(table: Table, rows, relabel, values, stop_after) -> tuple[str, b
 
 
 def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *, variant: str | None = None,
-           agency: str = "示例市示例局", year: int = 2020, stop_after: str | None = None) -> str:
-    """A whole report in ``layout`` whose table holds ``values``; ``stop_after`` cuts the page after that row."""
+           agency: str = "示例市示例局", year: int = 2020, stop_after: str | None = None,
+           sentences: list[str] | None = None, omit: frozenset[str] = frozenset()) -> str:
+    """A whole report in ``layout`` whose table holds ``values``; ``stop_after`` cuts the page after that row.
+
+    ``sentences``: the narrative's counting sentences (default: one stating the requests received,
+    from the table); ``omit``: row codes left out of the table altogether (a missing row or section;
+    a table with no row left is left out with its headers).
+    """
     tmpl = load(template_id)
     if layout == "glued" and tmpl.id != "old":
         raise ValueError("the glued layout exists only for the old template")
@@ -259,7 +266,9 @@ def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *,
                      if k in values), None)
     title = f"{agency}{year}年度政府信息公开工作年度报告"
     para = f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》，扎实推进政府信息公开工作。"
-    if received and received.strip().isdigit():
+    if sentences is not None:
+        para += "".join(sentences)
+    elif received and received.strip().isdigit():
         para += f"全年共收到政府信息公开申请{received.strip()}件，均已按时办结。"
     footer = ["单位负责人：张三\t审核人：李四\t填报人：王五", "", "五、存在的主要问题及改进情况", "",
               "我们将进一步完善政府信息公开工作机制，不断提高公开质量。"]
@@ -267,7 +276,7 @@ def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *,
         parts = [f"<html><head><meta charset=\"utf-8\"><title>{_h.escape(title)}</title></head><body>",
                  f"<h1>{_h.escape(title)}</h1>", f"<p>{_h.escape(para)}</p>"]
         stopped = False
-        for table, rows, relabel in _rows(tmpl, variant):
+        for table, rows, relabel in _rows(tmpl, variant, omit):
             if table.section:
                 parts.append(f"<p>{_h.escape(table.section)}</p>")
             text, stopped = _html_table(table, rows, relabel, values, stop_after)
@@ -278,7 +287,7 @@ def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *,
             parts += [f"<p>{_h.escape(line)}</p>" for line in footer if line.strip() and "\t" not in line]
             parts.append("</body></html>")
         return "\n".join(parts) + "\n"
-    model, stopped = _model(tmpl, variant, values, stop_after)
+    model, stopped = _model(tmpl, variant, values, stop_after, omit)
     lines = [title, "", para, "", "附表：", ""]
     lines += _text(model, layout)
     if not stopped:
