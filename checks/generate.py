@@ -340,12 +340,13 @@ def _cells(p: Placed, y: int, rep: _Rep, form: _Form, want_values: bool = True) 
 
 
 def _layout(rng: random.Random, layouts: tuple[str, ...], tid: str, values: dict, form: _Form) -> str:
-    """A layout of ``layouts`` that can write these cells (``glued``: the old form, digits only;
-    ``line-blocks``, which cannot write a blank cell inside a row, falls back when rendering)."""
+    """A layout of ``layouts`` that can write these cells exactly."""
     lay = layouts[rng.randrange(len(layouts))]
-    if lay == "glued" and (tid != "old" or any(raw and not raw.isdigit()
-                                               for k, raw in values.items() if not form.by_key[k].heading)):
-        others = [x for x in layouts if x != "glued"]
+    if (lay == "glued" and (tid != "old" or any(raw and not raw.isdigit()
+                                                for k, raw in values.items() if not form.by_key[k].heading))) \
+            or (lay == "line-blocks" and any(not raw for raw in values.values())):
+        # glued: the old form with digits only; line-blocks writes no blank cell (a short row is flagged X-13)
+        others = [x for x in layouts if x not in ("glued", "line-blocks")]
         lay = others[rng.randrange(len(others))] if others else "tab-rows"
     return lay
 
@@ -354,11 +355,8 @@ def _text(tid: str, values: dict, lay: str, name: str, y: int, rep: _Rep, omit: 
     from checks.extract.render import render
 
     sentences = [s for _k, _v, s in rep.narrative]
-    vals = values
-    if lay == "glued":     # the glued layout writes the heading's own dash
-        vals = {k: raw for k, raw in values.items() if raw != "——"}
     try:
-        return render(tid, vals, lay, agency=name, year=y, sentences=sentences, omit=omit), lay
+        return render(tid, values, lay, agency=name, year=y, sentences=sentences, omit=omit), lay
     except ValueError:     # line-blocks cannot write a blank cell inside a row
         return render(tid, values, "tab-rows", agency=name, year=y, sentences=sentences, omit=omit), "tab-rows"
 
@@ -588,6 +586,9 @@ def _region(out: Path, region: str, placed: list[Placed], years: tuple, seed: in
                     res.templates[tid] = res.templates.get(tid, 0) + 1
                     idx, raws, values = _cells(p, y, rep, form, bool(lays))
                     lay = _layout(lrng, lays, tid, values, form) if lays else ""
+                    if lay == "glued":    # a glued line shows a heading's dash in the unit's place: no value
+                        raws = [raw.removeprefix("——") if form.heads[i] else raw for i, raw in zip(idx, raws)]
+                        values = {form.keys[i]: raw for i, raw in zip(idx, raws)}
                     fname = f"{a.agency_id}_{y}.{'html' if lay == 'html' else 'txt'}"
                     res.cells += len(idx)
                     cells.setdefault(y, []).append(_Written(name, y, form, fname, a.region, a.agency_id, idx, raws))
@@ -771,12 +772,15 @@ class TruthMatch:
         return not (self.missed or self.unexpected_errors or self.stray_warnings)
 
 
-def match_truth(truth: list[dict], findings: list[tuple]) -> TruthMatch:
+def match_truth(truth: list[dict], findings: list[tuple], key: str = "agency_id") -> TruthMatch:
     """Compare error/warning ``findings`` ``(agency_id, year, code, item, column, severity)`` with the
     ``truth`` rows (:func:`read_truth`). A truth row is found when a finding of the same agency and
     year has one of its codes (and its cell, when the row names one). Every error must be a truth row;
     warnings may also be consequences of a fault at the same agency in the same year or the year after
-    (a copied table also breaks the carry-over chain, a blank cell ends a series), never elsewhere."""
+    (a copied table also breaks the carry-over chain, a blank cell ends a series), never elsewhere.
+    ``key``: the truth column the findings' first element holds (``agency`` when the reports were
+    read from the texts, which carry no agency id)."""
+    truth = [{**t, "agency_id": t[key]} for t in truth]
     by_cell = {(a, int(y), c, i or "", col or "") for a, y, c, i, col, _s in findings}
     by_year = {(a, int(y), c) for a, y, c, *_ in findings}
     missed = []

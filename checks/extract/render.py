@@ -272,9 +272,14 @@ def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *,
         para += f"全年共收到政府信息公开申请{received.strip()}件，均已按时办结。"
     footer = ["单位负责人：张三\t审核人：李四\t填报人：王五", "", "五、存在的主要问题及改进情况", "",
               "我们将进一步完善政府信息公开工作机制，不断提高公开质量。"]
+    opening = []
+    if tmpl.id != "old":      # the six sections of the 2019/2021 forms (一 before the narrative, 六 at the end)
+        opening = ["一、总体情况"]
+        footer += ["", "六、其他需要报告的事项", "", "本年度无其他需要报告的事项。"]
     if layout == "html":
         parts = [f"<html><head><meta charset=\"utf-8\"><title>{_h.escape(title)}</title></head><body>",
-                 f"<h1>{_h.escape(title)}</h1>", f"<p>{_h.escape(para)}</p>"]
+                 f"<h1>{_h.escape(title)}</h1>", *[f"<p>{_h.escape(x)}</p>" for x in opening],
+                 f"<p>{_h.escape(para)}</p>"]
         stopped = False
         for table, rows, relabel in _rows(tmpl, variant, omit):
             if table.section:
@@ -288,7 +293,7 @@ def render(template_id: str, values: dict[tuple[str, str], str], layout: str, *,
             parts.append("</body></html>")
         return "\n".join(parts) + "\n"
     model, stopped = _model(tmpl, variant, values, stop_after, omit)
-    lines = [title, "", para, "", "附表：", ""]
+    lines = [title, "", *[x for o in opening for x in (o, "")], para, "", "附表：", ""]
     lines += _text(model, layout)
     if not stopped:
         lines += [""] + footer
