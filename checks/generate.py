@@ -673,7 +673,8 @@ def generate_corpus(out: str | Path, agencies: int = 100, years=None, *, seed: i
         by_region.setdefault(p.region_code, []).append(p)
     jobs = [(out, r, ps, years, seed, faults, lays, fmt) for r, ps in by_region.items()]
     results: dict[str, _RegionResult] = {}
-    workers = max(1, min(int(workers or 1), len(jobs)))
+    # a process costs about a second to start: one per ~2,000 reports at most
+    workers = max(1, min(int(workers or 1), len(jobs), -(-len(placed) * len(years) // 2000)))
     if workers == 1:
         for job in jobs:
             results[job[1]] = _region(*job)

@@ -484,3 +484,43 @@ def history(h: dict) -> None:
         cells = ["–" if v == "absent" else ("空" if v is None else f"{v:g}") for v in vals]
         t.add_row(escape(f"{row['label']} [{row['key']}]"), *cells, sparkline(vals))
     console.print(t)
+
+
+# ------------------------------------------------------------------------------------- generate
+
+def generate_progress(quiet: bool = False):
+    """A callback for :func:`checks.generate.generate_corpus`: a progress bar of agencies on a terminal;
+    ``callback(None, None)`` ends it."""
+    state: dict = {"bar": None}
+
+    def on_progress(done, total) -> None:
+        if done is None:
+            if state["bar"] is not None:
+                state["bar"].stop()
+            return
+        if quiet or not console.is_terminal:
+            return
+        if state["bar"] is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            state["bar"] = Progress(TextColumn("generate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                    console=console, transient=True)
+            state["task"] = state["bar"].add_task("agencies", total=total)
+            state["bar"].start()
+        state["bar"].update(state["task"], completed=done)
+    return on_progress
+
+
+def generated(s) -> None:
+    """What ``gongkai generate`` wrote: sizes, templates, levels, faults, files, speed."""
+    by = lambda d: ", ".join(f"{k} {v:,}" for k, v in d.items())  # noqa: E731
+    _say(f"{s.agencies:,} agencies × {len(s.years)} years ({s.years[0]}–{s.years[-1]}) = {s.agency_years:,} "
+         f"reports, {s.cells:,} cells, {s.regions} regions", markup=False)
+    _say(f"  templates: {by(s.templates)}; levels: {by(s.levels)}; renamed in 2019: {s.renamed:,}", markup=False)
+    n_faults = sum(s.faults.values())
+    _say(f"  faults: {n_faults:,} injected ({len(s.faults)} kinds), {s.truth_rows:,} expected finding(s) in "
+         f"{s.files['truth']}", markup=False)
+    _say(f"  stats: {s.stats_files:,} {s.format} file(s) in {s.files['stats']}", markup=False)
+    if s.text_files:
+        _say(f"  texts: {s.text_files:,} report file(s) in {s.files['texts']} ({by(s.layouts_used)})", markup=False)
+    _say(f"  registry: {s.files['registry']} (set GONGKAI_AGENCIES to it for the cross-year rules)", markup=False)
+    _say(f"{s.seconds:.1f} s, {s.rate:,.0f} reports/s, {s.workers} worker(s) → {s.out}", markup=False)

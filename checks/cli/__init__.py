@@ -13,3 +13,4 @@ from checks.cli.common import app, main  # noqa: F401
 from checks.cli import load, extract, check, expectations, run, gate, report  # noqa: F401,E402  (each registers its commands)
 from checks.cli import doctor  # noqa: F401,E402  (issue 12: gongkai doctor)
 from checks.cli import crossyear  # noqa: F401,E402  (issue 9: gongkai agencies, gongkai history)
+from checks.cli import generate  # noqa: F401,E402  (issue 13: gongkai generate)
