@@ -51,6 +51,10 @@ class Meta:
     agency_source: str = ""
     year_source: str = ""
     issues: list[Issue] = field(default_factory=list)
+    facts: list = field(default_factory=list)
+    """The report year as each place states it (S-04), as narrative rows (:class:`checks.extract.narrative.Hit`):
+    ``doc:year.title``, ``doc:year.table`` (the table's heading) and ``doc:year.narrative`` (the year the
+    narrative's ``YYYY年度`` phrases name most often, when one year clearly does)."""
 
 
 def _is_agency(s: str) -> bool:
@@ -109,6 +113,31 @@ def _complete(agency: str, text: str) -> tuple[str, str]:
     return best + agency, ev
 
 
+def _year_facts(stripped, ln, nonempty, mask, title_i, t_year, table_i, table_year) -> list:
+    from checks.extract.narrative import Hit
+
+    out = []
+    for key, i, y in (("doc:year.title", title_i, t_year), ("doc:year.table", table_i, table_year)):
+        if y and i is not None:
+            s = stripped[i]
+            p = s.find(y)
+            out.append(Hit(key, float(y), y, s, ln(i), p, p + 4))
+    c: Counter[str] = Counter()
+    first: dict[str, tuple[int, str, int]] = {}
+    for i in nonempty:
+        if i in (title_i, table_i) or (mask is not None and not mask[i]):
+            continue
+        for m in _NARR_YEARDU.finditer(stripped[i]):
+            c[m.group(1)] += 1
+            first.setdefault(m.group(1), (i, stripped[i], m.start()))
+    if c:
+        (y, k), *rest = c.most_common()
+        if not rest or k > rest[0][1]:
+            i, s, p = first[y]
+            out.append(Hit("doc:year.narrative", float(y), f"{y}年度", s, ln(i), p, p + 4))
+    return out
+
+
 def find(lines: list[str], linenos: list[int] | None, narrative_mask: list[bool] | None = None,
          agency: str | None = None, year: int | str | None = None) -> Meta:
     """Agency and year of a report from its lines (``narrative_mask[i]``: line i is outside the tables)."""
@@ -135,6 +164,7 @@ def find(lines: list[str], linenos: list[int] | None, narrative_mask: list[bool]
     # ---- year ----
     table_year = ""
     table_line = 0
+    table_i = None
     for i in nonempty:
         s = stripped[i]
         if len(s) > 60:
@@ -142,10 +172,11 @@ def find(lines: list[str], linenos: list[int] | None, narrative_mask: list[bool]
         for rx in _TABLE_YEAR:
             m = rx.search(s)
             if m:
-                table_year, table_line = m.group(1), ln(i)
+                table_year, table_line, table_i = m.group(1), ln(i), i
                 break
         if table_year:
             break
+    meta.facts = _year_facts(stripped, ln, nonempty, narrative_mask, title_i, t_year, table_i, table_year)
     if year is not None and str(year).strip():
         meta.year, meta.year_source = str(int(year)), "option"
     elif t_year:

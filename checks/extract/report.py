@@ -144,6 +144,8 @@ def _finish_meta(res: ReportResult, items, al: Alignment | None, agency, year, d
     meta = _metadata.find(lines, nos, mask, agency=agency, year=year)
     res.agency, res.year = meta.agency, meta.year
     res.issues[:0] = meta.issues
+    for h in [*meta.facts, *_narrative.structure(items, mask, res.template)]:   # S-01 … S-04
+        res.narrative.append((h.key, _fmt(h.value), h.raw, h.sentence, h.line, h.start, h.end))
 
 
 def _by_labels(res: ReportResult, tid: str, scores: dict[str, int]) -> None:
