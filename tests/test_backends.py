@@ -48,7 +48,8 @@ def test_coverage_comes_from_the_kinds():
     comparisons = {r.code for r in cat.enabled("comparison")}
     crossyear = {r.code for r in cat.enabled("crossyear")}      # on the pair frame (issue 9)
     assert crossyear == {"Y-01", "Y-02", "Y-03", "Y-04", "C-01", "N-11", "N-12", "L-05"}
-    assert set(B.covered("gx", cat)) == comparisons | crossyear
+    text = {"T-02", "S-01", "S-02", "S-03", "S-04"}             # on the pair frame too (checks/rules/kinds/report_text.py)
+    assert set(B.covered("gx", cat)) == comparisons | crossyear | text
     assert set(B.covered("pandera", cat)) == comparisons | {"L-01", "L-03", "L-04", "L-06", "N-07", "O-17",
-                                                            "B-02", "B-03"} | crossyear
+                                                            "B-02", "B-03"} | crossyear | text
     assert set(B.covered("sql", cat)) == {r.code for r in cat.enabled()}

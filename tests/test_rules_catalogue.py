@@ -31,7 +31,9 @@ EXPECTED = {  # code: (kind, severity) — SOFT rules are warnings, EQ/LE ones e
     "Y-04": ("peer-outlier", "info"), "C-01": ("carry-chain", "warning"), "N-11": ("count-carries", "warning"),
     "N-12": ("stock-balance", "warning"), "L-05": ("copied-table", "warning"),
     "T-01": ("narrative-count", "warning"), "T-03": ("narrative-claim", "warning"),
-    "T-04": ("narrative-quotes-part", "info"),
+    "T-04": ("narrative-quotes-part", "info"), "T-02": ("narrative-percent", "warning"),
+    "S-01": ("section-order", "warning"), "S-02": ("section-filled", "warning"), "S-03": ("fee-reported", "info"),
+    "S-04": ("year-consistent", "warning"),
 }
 
 

@@ -14,8 +14,8 @@ against a table with no number at all is a contradiction.
   and reported with ``params.ambiguous_severity``.
 * ``narrative-quotes-part`` (T-04): it matches only a part (one column, one sub-row), not the whole.
 * ``narrative-claim`` (T-03): a statement of *none* (没有收到申请, 无行政复议) while the table has some.
-* ``narrative-percent`` (T-02): a percentage stated for a count disagrees with count / base
-  (keys ``pct:<key>`` from :mod:`checks.extract.structure`), beyond ``params.tolerance`` points.
+* ``narrative-percent`` (T-02) and the report-structure kinds (S-01 … S-04) are judged on the pair
+  frame: :mod:`checks.rules.kinds.report_text` (keys ``pct:…`` and ``doc:…``, which T-01 … T-04 ignore).
 
 Each finding quotes the sentence. One query per rule, set-based over every report.
 """
