@@ -2,7 +2,8 @@
 
 Each check is one query (or one pass over the files) and reports how many rows break it:
 
-* the file opens and every block of every table can be read (DuckDB verifies block checksums);
+* the file opens, every block of it passes its checksum (indexes too: :func:`checks.warehouse.probe_blocks`)
+  and every table can be read;
 * every cell belongs to a report, every report to a submission, every quarantined row and
   extraction issue to a submission, every narrative count to a report (nothing orphaned);
 * each report holds exactly as many cells as it recorded when loaded (whole submissions or none);
@@ -161,7 +162,7 @@ def diagnose(db: str | Path, *, hashes: bool = True, base: str | Path | None = N
     con = warehouse.connect(db, read_only=True, verify=True)
     try:
         diag = Diagnosis(str(db))
-        diag.checks.append(Check("every block of every table can be read"))
+        diag.checks.append(Check("every block of the file passes its checksum and every table can be read"))
         tables = _tables(con)
         for t in ("submissions", "reports", "cells", "quarantine", "check_runs", "findings"):
             if t in tables:

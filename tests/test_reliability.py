@@ -328,6 +328,64 @@ def test_corrupted_warehouse_files_end_in_one_line(tmp_path):
     assert 3 in outcomes
 
 
+def _index_block_damaged(tmp_path: Path) -> Path:
+    """A warehouse whose only damage is in a block of the submissions' primary-key index: every table
+    scans cleanly (what the old check on open read), the damage shows only when the index is used."""
+    base = tmp_path / "base.duckdb"
+    warehouse.load_paths([SAMPLES], base)                # five submissions: the index gets a block of its own
+    con = duckdb.connect(str(base), read_only=True)
+    size = con.execute("PRAGMA database_size").fetchall()[0][2]
+    con.close()
+    data = base.read_bytes()
+    rnd = random.Random(12)
+    for block in range((len(data) - 3 * 4096) // size):
+        damaged = bytearray(data)
+        at = 3 * 4096 + block * size + 8 + 100
+        damaged[at:at + 16] = bytes(rnd.randrange(256) for _ in range(16))
+        db = tmp_path / f"index{block}.duckdb"
+        db.write_bytes(bytes(damaged))
+        (tmp_path / f"index{block}.no-doctor").touch()
+        try:
+            con = duckdb.connect(str(db), read_only=True)
+            try:
+                for t in ("submissions", "reports", "cells", "quarantine", "narrative", "extraction_issues"):
+                    con.execute(f"SELECT count(*), max(hash(t)) FROM {t} AS t").fetchall()
+            finally:
+                con.close()
+        except duckdb.Error:
+            continue                                   # a catalogue or table block: found by every open already
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            con.execute("SELECT * FROM submissions WHERE submission_id = 1").fetchall()
+        except duckdb.Error as e:
+            assert "checksum" in str(e)
+            return db
+        finally:
+            con.close()
+    raise AssertionError("no block of the submissions index found")
+
+
+def test_a_damaged_index_block_is_refused_before_anything_is_written(tmp_path):
+    """Issue 12 §2: load, run, check and doctor find a damaged index block up front (the integrity
+    probe, warehouse.probe_blocks) and end in one line with exit 3; the file is left byte for byte."""
+    from typer.testing import CliRunner
+
+    from checks.cli import app
+
+    db = _index_block_damaged(tmp_path)
+    before = db.read_bytes()
+    assert warehouse.probe_blocks(tmp_path / "base.duckdb") is None
+    for cmd in (["load", SAMPLES / "000_ebde6dcd4a6dec74.csv"],
+                ["run", SAMPLES / "000_ebde6dcd4a6dec74.csv", "--no-gx", "--out", tmp_path / "out"],
+                ["check"], ["doctor"], ["prune", "--keep", "1"]):
+        r = CliRunner().invoke(app, [*map(str, cmd), "--db", str(db)])
+        assert r.exit_code == 3, (cmd, r.output)
+        lines = [l for l in r.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1 and "fails its checksum" in lines[0] and "damaged" in lines[0], (cmd, r.stderr)
+        assert db.read_bytes() == before, cmd                      # not worse: not one byte written
+    assert not (tmp_path / "out" / "findings.csv").exists()
+
+
 # --------------------------------------------------------------------------------- locks, concurrency
 
 HOLDER = """
