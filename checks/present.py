@@ -84,6 +84,27 @@ def load_progress(quiet: bool = False, total: int | None = None):
     return on_file
 
 
+def file_progress(label: str, quiet: bool = False):
+    """A callback ``on_file(path, error, done, total)`` for :func:`checks.extract.extract_paths`: a rich
+    progress bar (label, bar, files done of total, time, the file in hand) on a terminal; nothing when
+    ``quiet`` (also --json) or not a terminal. The bar disappears when the last file is done."""
+    state: dict = {"bar": None, "task": None}
+
+    def on_file(path, error, done: int, total: int) -> None:
+        if quiet or not console.is_terminal:
+            return
+        if state["bar"] is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            state["bar"] = Progress(TextColumn(escape(label)), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                    TextColumn("{task.fields[file]}"), console=console, transient=True)
+            state["task"] = state["bar"].add_task(label, total=total, file="")
+            state["bar"].start()
+        state["bar"].update(state["task"], completed=done, file=escape(Path(str(path)).name))
+        if done >= total:
+            state["bar"].stop()
+    return on_file
+
+
 def busy(label: str, quiet: bool = False):
     """A context manager: a spinner with ``label`` while a long library call runs (terminal only)."""
     import contextlib

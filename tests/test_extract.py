@@ -491,7 +491,7 @@ def test_cli_extract_json_and_exit_codes(tmp_path: Path):
     assert data["cells"] == 0 and data["issues"][0]["code"] == "X-01" and data["exit_code"] == 1
     r = runner.invoke(app, ["extract", str(FIX / "empty.txt"), str(FIX / "enc_utf8.txt"),
                             "--out", str(tmp_path / "d.csv"), "-q"])
-    assert r.exit_code == 3 and (tmp_path / "d.csv").exists()
+    assert r.exit_code == 1 and (tmp_path / "d.csv").exists()         # a file rejected: data, not the tool (issue 12)
 
 
 @pytest.mark.parametrize("args, message", [
@@ -500,7 +500,7 @@ def test_cli_extract_json_and_exit_codes(tmp_path: Path):
 ])
 def test_cli_extract_user_errors_are_one_line(args, message, tmp_path: Path):
     r = runner.invoke(app, ["extract", str(FIX / "enc_utf8.txt"), *args])
-    assert r.exit_code == 3 and message in r.output and "Traceback" not in r.output
+    assert r.exit_code == 64 and message in r.output and "Traceback" not in r.output      # a usage error
 
 
 def test_cli_extract_nothing_readable(tmp_path: Path):

@@ -492,3 +492,56 @@ def test_doctor_finds_each_kind_of_damage(tmp_path):
     assert [c.name for c in diag.checks if not c.ok] == ["stored file hashes match the files still present"]
     src.unlink()                                                                    # gone: nothing to compare
     assert doctor.diagnose(db).sound
+
+
+# ------------------------------------------------------------------ extract: one bad file, progress
+
+def test_extract_rejects_a_bad_file_with_its_line_and_goes_on(tmp_path):
+    """Issue 12 §1 for `gongkai extract`: an unreadable report is one line `file:line: problem` on
+    stderr, the other reports are written, exit 1 (data rejected); 3 only when the tool cannot work."""
+    from typer.testing import CliRunner
+
+    from checks.cli import app
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    shutil.copy(SEEDS / "003_ac397f543ad98429.txt", batch / "good.txt")
+    (batch / "binary.txt").write_bytes(b"\x00\x01\x02\xff\xfe" * 400)
+    (batch / "empty.txt").write_bytes(b"")
+    out = tmp_path / "cells.csv"
+    r = CliRunner().invoke(app, ["extract", str(batch), "--out", str(out)])
+    assert r.exit_code == 1, r.output
+    errors = [l for l in r.stderr.splitlines() if l.strip()]
+    assert len(errors) == 2 and all(re.match(rf"✗ {re.escape(str(batch))}/(binary|empty)\.txt(:\d+)?: ", l)
+                                    for l in errors), errors
+    assert "Traceback" not in r.output and out.is_file()
+    assert {row["source_file"] for row in csv.DictReader(out.open(encoding="utf-8"))} == {"good.txt"}
+    # the tool itself could not work: a path that does not exist, or nothing to read
+    assert CliRunner().invoke(app, ["extract", str(tmp_path / "nope"), "--out", str(out)]).exit_code == 3
+    (tmp_path / "nothing").mkdir()
+    assert CliRunner().invoke(app, ["extract", str(tmp_path / "nothing"), "--out", str(out)]).exit_code == 3
+    # every file rejected: data, exit 1, nothing written
+    r = CliRunner().invoke(app, ["extract", str(batch / "binary.txt"), "--out", str(tmp_path / "none.csv")])
+    assert r.exit_code == 1 and "no report could be read" in r.stderr and not (tmp_path / "none.csv").exists()
+
+
+def test_extract_reports_progress_per_file(tmp_path, monkeypatch):
+    """The library reports each file through a callback (never prints); on a terminal the console
+    draws a per-file progress bar, with --quiet and --json nothing."""
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from checks import present
+    from checks.cli import app
+    from checks.extract import extract_paths
+
+    seen = []
+    extract_paths([SEEDS], on_file=lambda path, error, done, total: seen.append((Path(path).name, error, done, total)))
+    assert [s[2:] for s in seen] == [(i, 5) for i in range(1, 6)] and all(s[1] is None for s in seen)
+
+    for args, drawn in (([], True), (["--quiet"], False), (["--json"], False)):
+        buf = io.StringIO()
+        monkeypatch.setattr(present, "console", Console(file=buf, force_terminal=True, width=100))
+        r = CliRunner().invoke(app, ["extract", str(SEEDS), "--out", str(tmp_path / "c.csv"), *args])
+        assert r.exit_code == 0, r.output
+        assert ("5/5" in buf.getvalue() and "extract" in buf.getvalue()) == drawn, (args, buf.getvalue()[-300:])

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from checks.cli.common import JsonOption, QuietOption, app, fail
+from checks.cli.common import USAGE_ERROR, JsonOption, QuietOption, app, fail
 
 DEFAULT_OUT = Path("data/out/extracted.csv")
 _FORMATS = ("csv", "jsonl", "parquet")
@@ -35,7 +35,9 @@ def extract(
 
     A report without a table, a truncated table and every table line that could not be mapped are reported in the issues file, never filled in with zeros. Counts stated in the narrative go to the narrative file.
 
-    Exit codes: 0 every report read cleanly, 1 some report has an error issue (no table, truncated table, unknown template, no year or agency), 3 some file could not be read (the others are still written) or bad options.
+    A file that cannot be read (not text, too big, not a regular file …) is one line `file:line: problem` on stderr; the other files are still extracted and written.
+
+    Exit codes: 0 every report read cleanly, 1 data rejected: some file could not be read or some report has an error issue (no table, truncated table, unknown template, no year or agency), 3 the tool could not work (a path that does not exist, no report file found, the output cannot be written), 64 bad options.
 
     Examples:
 
@@ -50,29 +52,28 @@ def extract(
     from checks.formats import EXTENSIONS
 
     if fmt is not None and fmt.lower() not in _FORMATS:
-        fail(f"--format {fmt!r}: expected one of {', '.join(_FORMATS)}")
+        fail(f"--format {fmt!r}: expected one of {', '.join(_FORMATS)}", USAGE_ERROR)
     fmt = fmt.lower() if fmt else None
     if out is None:
         out = DEFAULT_OUT.with_suffix("." + (fmt or "csv"))
     suffix_fmt = EXTENSIONS.get(out.suffix.lower())
     if fmt and suffix_fmt and suffix_fmt != fmt:
-        fail(f"--out {out} has a .{suffix_fmt} suffix but --format is {fmt}: make them agree")
+        fail(f"--out {out} has a .{suffix_fmt} suffix but --format is {fmt}: make them agree", USAGE_ERROR)
     fmt = fmt or suffix_fmt or "csv"
     if out.exists() and out.is_dir():
-        fail(f"--out {out} is a folder: give a file name, e.g. {out / ('extracted.' + fmt)}")
+        fail(f"--out {out} is a folder: give a file name, e.g. {out / ('extracted.' + fmt)}", USAGE_ERROR)
 
-    with present.busy("extract", quiet=quiet):
-        ext = extract_paths(paths, agency=agency, year=year)
+    ext = extract_paths(paths, agency=agency, year=year, on_file=present.file_progress("extract", quiet or json_out))
     present.unreadable(ext.errors)
     reports = ext.reports
+    code = ext.exit_code
     if reports is None or reports.empty:
-        fail("no report could be read" + (f" ({len(ext.errors)} file(s) with errors above)" if ext.errors else ""))
+        fail("no report could be read" + (f" ({len(ext.errors)} file(s) rejected above)" if ext.errors else ""),
+             code)
     try:
         written = write_extraction(ext, out, fmt)
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror or e}")
-    n_err = int(reports["errors"].sum())
-    code = 3 if ext.errors else (1 if n_err else 0)
 
     if json_out:
         present.print_json({

@@ -29,6 +29,15 @@ class Extraction:
     issues: pd.DataFrame
     errors: list[InputError] = field(default_factory=list)
     reports: pd.DataFrame | None = None       # one row per report: file, agency, year, template, layout …
+    missing: list[str] = field(default_factory=list)     # paths given that do not exist or hold no report file
+
+    @property
+    def exit_code(self) -> int:
+        """3 when the tool could not work (a path that does not exist, no report file found), 1 when a
+        file was rejected (unreadable, too big, not text …) or a report has an error issue, else 0."""
+        if self.missing or self.reports is None or self.reports.empty and not self.errors:
+            return 3
+        return 1 if self.errors or int(self.reports["errors"].sum()) else 0
 
 
 def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year: int | str | None = None,
@@ -53,8 +62,8 @@ def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year
     return r
 
 
-def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
-    files, errors = [], []
+def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError], list[str]]:
+    files, errors, missing = [], [], []
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -62,6 +71,7 @@ def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             if not found:
                 errors.append(InputError(p, f"no report files ({', '.join(sorted(REPORT_SUFFIXES))}) in this folder"))
+                missing.append(str(p))
             files.extend(found)
         elif p.exists():
             if p.suffix.lower() not in REPORT_SUFFIXES:
@@ -70,25 +80,33 @@ def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
                 files.append(p)
         else:
             errors.append(InputError(p, "no such file or folder"))
-    return files, errors
+            missing.append(str(p))
+    return files, errors, missing
 
 
 def extract_paths(paths: list[Path], agency: str | None = None, year: int | None = None,
-                  limits: Limits | None = None) -> Extraction:
+                  limits: Limits | None = None, on_file=None) -> Extraction:
     """Extract every report file in ``paths`` (files, or folders searched recursively).
 
     A file that cannot be read (not a regular file, unreadable, too big, not text) ends up in
-    ``errors`` with its one-line reason; the others are still extracted.
+    ``errors`` with its one-line reason; the others are still extracted. ``on_file(path, error, done,
+    total)`` is called after each file (``error``: its :class:`InputError`, or None), for progress.
     """
     limits = limits or Limits.from_env()
-    files, errors = _report_files(list(paths))
+    files, errors, missing = _report_files(list(paths))
     results = []
-    for f in files:
+    for i, f in enumerate(files, 1):
+        error = None
         try:
             results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
         except InputError as e:
             errors.append(e)
-    return to_extraction(results, errors)
+            error = e
+        if on_file is not None:
+            on_file(f, error, i, len(files))
+    ext = to_extraction(results, errors)
+    ext.missing = missing
+    return ext
 
 
 def extract_file(path: Path, agency: str | None = None, year: int | None = None) -> Extraction:
