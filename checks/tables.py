@@ -1,4 +1,4 @@
-"""Rows defined once: the findings table (and the check runs) as data, everything else derived.
+"""Rows defined once: every warehouse table (cells, findings, …) as data, everything else derived.
 
 A :class:`TableSchema` is a tuple of :class:`Col` (name, DuckDB type, nullability, default, meaning).
 From it come the ``CREATE TABLE`` statement (:meth:`TableSchema.ddl`), the SELECT list of every query
@@ -6,6 +6,10 @@ that produces rows for it (:meth:`TableSchema.select`: expressions by *name*, mi
 their default, in the table's order), the casts of a frame inserted into it
 (:meth:`TableSchema.insert_frame`), the columns of exports and of JSON output (:attr:`names`).
 No query anywhere depends on remembering the column order.
+
+:data:`WAREHOUSE` lists the load-side tables in creation order; :func:`warehouse_sql` is the whole
+schema (tables and views) that :func:`checks.warehouse.connect` runs. ``checks/schema.sql`` is that text
+written out for readers (``python -m checks.tables`` rewrites it; a test fails when it is stale).
 """
 
 from __future__ import annotations
@@ -84,12 +88,16 @@ class TableSchema:
             out.append(f"CAST({e} AS {c.sql}) AS {c.quoted}")
         return "SELECT " + ",\n       ".join(out)
 
-    def insert_frame(self, con, frame, view: str = "gk_insert_df") -> None:
-        """Insert a pandas frame (columns by name; missing ones take their default) into the table."""
+    def insert_frame(self, con, frame, view: str = "gk_insert_df", empty_as_null: tuple[str, ...] = ()) -> None:
+        """Insert a pandas frame (columns by name; missing ones take their default) into the table.
+
+        Columns named in ``empty_as_null`` store an empty string as NULL."""
         con.register(view, frame)
         try:
             present = [c for c in self.columns if c.name in frame.columns]
-            casts = ", ".join(f"CAST({c.quoted} AS {c.sql}) AS {c.quoted}" for c in present)
+            casts = ", ".join(
+                f"CAST({f'nullif({c.quoted}, {chr(39) * 2})' if c.name in empty_as_null else c.quoted} AS {c.sql}) "
+                f"AS {c.quoted}" for c in present)
             con.execute(f"INSERT INTO {self.name} BY NAME SELECT {casts} FROM {view}")
         finally:
             con.unregister(view)
@@ -98,6 +106,118 @@ class TableSchema:
         """The rows of an executed query as dicts keyed by column name."""
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+SUBMISSIONS = TableSchema("submissions", (
+    Col("submission_id", "BIGINT", False),
+    Col("file", "VARCHAR", False, doc="the path as given to `gongkai load`"),
+    Col("sha256", "VARCHAR", False, doc="of the file's bytes: the same file twice is loaded once"),
+    Col("kind", "VARCHAR", False, doc="'extracted' (the extracted-statistics format) or 'report'"),
+    Col("loaded_at", "TIMESTAMP", False),
+    Col("rows_total", "INTEGER", False),
+    Col("rows_loaded", "INTEGER", False),
+    Col("rows_quarantined", "INTEGER", False),
+    Col("reports_new", "INTEGER", False, doc="reports added (new, or superseding an older one)"),
+    Col("reports_unchanged", "INTEGER", False, doc="reports whose cells equal the current ones: nothing added"),
+), doc="One row per loaded file.", key="submission_id")
+
+REPORTS = TableSchema("reports", (
+    Col("report_id", "BIGINT", False),
+    Col("submission_id", "BIGINT", False),
+    Col("agency", "VARCHAR", False),
+    Col("agency_id", "VARCHAR"),
+    Col("agency_key", "VARCHAR", False, doc="agency_id when given, else agency: identifies the agency across years"),
+    Col("region", "VARCHAR"),
+    Col("year", "INTEGER", False),
+    Col("template", "VARCHAR", False),
+    Col("variant", "VARCHAR"),
+    Col("source_file", "VARCHAR"),
+    Col("content_sha", "VARCHAR", False, doc="of the report's cells: an identical resubmission adds nothing"),
+    Col("cells", "INTEGER", False),
+    Col("loaded_at", "TIMESTAMP", False),
+    Col("superseded_by", "BIGINT", doc="the report that replaced this one; NULL = current"),
+), doc="One row per agency-year report; a corrected resubmission supersedes the older row.", key="report_id")
+
+CELLS = TableSchema("cells", (
+    Col("report_id", "BIGINT", False),
+    Col("item", "VARCHAR", False, doc="item code (checks.templates), e.g. v2019.s3.new_received"),
+    Col("column", "VARCHAR", False, doc="column code: natural … total in section 三, else 'value'"),
+    Col("state", "VARCHAR", False, doc="NUMERIC | ZERO | EMPTY | NA | TEXT (checks.cells)"),
+    Col("value", "DOUBLE", doc="NULL unless NUMERIC or ZERO; money in 万元"),
+    Col("unit", "VARCHAR", doc="the unit of value, from the template (件, 条, 万元 …)"),
+    Col("raw", "VARCHAR", False, doc="the cell text exactly as the report has it"),
+    Col("raw_unit", "VARCHAR", doc="a unit written inside the cell text (251000元 → 元)"),
+    Col("printed_unit", "VARCHAR", doc="the form's 单位 column for the row, as printed"),
+    Col("label", "VARCHAR", doc="the row label as the report wrote it"),
+    Col("note", "VARCHAR", doc="what the parser did (e.g. 251000元 → 25.1万元)"),
+    Col("source_file", "VARCHAR"),
+    Col("source_line", "INTEGER"),
+    Col("source_col", "INTEGER", doc="HTML: column of the cell in its <tr>, after colspan/rowspan"),
+), doc="One row per statistical cell, with its raw text and where it was read.")
+CELLS_EMPTY_AS_NULL = ("unit", "raw_unit", "printed_unit", "label", "note", "source_file")
+"""Cells columns where the extracted-statistics files write "" for "none"."""
+
+QUARANTINE = TableSchema("quarantine", (
+    Col("submission_id", "BIGINT", False),
+    Col("file", "VARCHAR", False, doc="the loaded file"),
+    Col("line", "INTEGER", doc="the row's line in that file"),
+    Col("agency", "VARCHAR"),
+    Col("year", "VARCHAR"),
+    Col("template", "VARCHAR"),
+    Col("item", "VARCHAR"),
+    Col("column", "VARCHAR"),
+    Col("raw", "VARCHAR"),
+    Col("raw_row", "VARCHAR", False, doc="the whole input row as JSON"),
+    Col("reason", "VARCHAR", False, doc="every contract check the row failed"),
+), doc="Rows that failed the load contract, with their reasons: nothing is lost.")
+
+NARRATIVE = TableSchema("narrative", (
+    Col("report_id", "BIGINT", False),
+    Col("key", "VARCHAR", False, doc="what the number counts, e.g. s3.received (checks.extract.narrative)"),
+    Col("value", "DOUBLE"),
+    Col("raw", "VARCHAR", doc="the number as written, with its unit"),
+    Col("sentence", "VARCHAR"),
+    Col("source_file", "VARCHAR"),
+    Col("source_line", "INTEGER"),
+    Col("char_start", "INTEGER", doc="position of the number in its line"),
+    Col("char_end", "INTEGER"),
+), doc="Counts stated in a report's narrative (主动公开…N条, 收到…申请N件, …), for text-against-table checks.")
+
+EXTRACTION_ISSUES = TableSchema("extraction_issues", (
+    Col("report_id", "BIGINT"),
+    Col("submission_id", "BIGINT", False),
+    Col("code", "VARCHAR", False),
+    Col("severity", "VARCHAR", False),
+    Col("message", "VARCHAR", False),
+    Col("source_file", "VARCHAR"),
+    Col("source_line", "INTEGER"),
+    Col("raw", "VARCHAR"),
+), doc="What extraction noticed about a report (table not found, truncated table, unmapped line, …).")
+
+WAREHOUSE = (SUBMISSIONS, REPORTS, CELLS, QUARANTINE, NARRATIVE, EXTRACTION_ISSUES)
+"""The load-side tables, in creation order (findings and check runs are created by the checker)."""
+
+VIEWS = """\
+CREATE OR REPLACE VIEW current_reports AS
+    SELECT * FROM reports WHERE superseded_by IS NULL;
+
+CREATE OR REPLACE VIEW current_cells AS
+    SELECT r.agency, r.agency_key, r.year, r.template, r.variant, c.*
+    FROM cells c JOIN reports r USING (report_id)
+    WHERE r.superseded_by IS NULL;
+"""
+
+SCHEMA_HEADER = """\
+-- The warehouse (DuckDB), generated from checks/tables.py by `python -m checks.tables`: do not edit.
+-- Created by checks.warehouse.connect(); every statement is idempotent.
+-- Nothing is ever deleted: a corrected resubmission supersedes a report (superseded_by), and a row
+-- that fails the load contract goes to quarantine with its reason.
+"""
+
+
+def warehouse_sql() -> str:
+    """The load-side schema: every table of :data:`WAREHOUSE` and the ``current_*`` views."""
+    return SCHEMA_HEADER + "\n" + "\n\n".join(t.ddl() for t in WAREHOUSE) + "\n\n" + VIEWS
 
 
 FINDINGS = TableSchema("findings", (
@@ -142,3 +262,9 @@ CHECK_RUNS = TableSchema("check_runs", (
 FINDING_ORDER = ('agency, year, report_id, CASE severity WHEN \'error\' THEN 0 WHEN \'warning\' THEN 1 ELSE 2 END, '
                  'code, item, "column"')
 """How findings are listed: by report, most severe first."""
+
+
+if __name__ == "__main__":  # python -m checks.tables: rewrite checks/schema.sql
+    from pathlib import Path
+
+    Path(__file__).with_name("schema.sql").write_text(warehouse_sql(), encoding="utf-8")

@@ -11,6 +11,7 @@ stays in ``reports`` (``superseded_by`` set) and can still be queried as history
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import os
@@ -28,9 +29,11 @@ import pandas as pd
 from checks import contract
 from checks import waiting as _waiting
 from checks.errors import UserError
-from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_extracted
+from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_bytes, read_extracted
+from checks.tables import (CELLS, CELLS_EMPTY_AS_NULL, EXTRACTION_ISSUES, NARRATIVE, QUARANTINE, REPORTS,
+                           SUBMISSIONS, warehouse_sql)
 
-SCHEMA_SQL = (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+SCHEMA_SQL = warehouse_sql()
 COMPANIONS = (".narrative", ".issues")
 COMPANION_REQUIRED = {".narrative": ("key",), ".issues": ("code",)}
 INT32 = 2**31 - 1
@@ -156,6 +159,7 @@ def connect(db: str | Path, *, read_only: bool = False, wait: float | None = Non
         if not read_only:
             db.parent.mkdir(parents=True, exist_ok=True)
         con = _open(db, read_only, wait)
+        con.execute("SET enable_progress_bar = false")      # the library never prints
     except StorageError:
         raise
     except (duckdb.Error, OSError) as e:
@@ -341,27 +345,42 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _read(path: Path, agency: str | None, year: int | None, limits: Limits):
-    """(cells, narrative, issues, kind) of one file; raises InputError when it cannot be read."""
-    if path.suffix.lower() in _report_suffixes():
-        from checks.extract import extract_paths
-        ext = extract_paths([path], agency=agency, year=year, limits=limits)
-        if ext.errors:
-            raise ext.errors[0]
-        if ext.cells.empty:
-            errs = ext.issues[ext.issues["severity"] == "error"]
-            first = errs[errs["code"] == "X-01"].head(1) if (errs["code"] == "X-01").any() else errs.head(1)
-            why = (f" ({first['code'].iloc[0]}: {str(first['message'].iloc[0])[:200]})" if len(first) else "")
-            raise InputError(path, f"no statistics table found: nothing to load{why}",
-                             int(first["source_line"].iloc[0]) if len(first) and pd.notna(
-                                 first["source_line"].iloc[0]) else None)
-        cells = ext.cells.astype("string").fillna("")
-        cells["_line"] = range(1, len(cells) + 1)
-        cells["_error"] = ""
-        for col in ("agency_id", "region", "variant", "label", "printed_unit"):
-            if col not in cells.columns:
-                cells[col] = ""
-        return cells, ext.narrative, ext.issues, "report"
+def _read_report(path: Path, data: bytes, agency: str | None, year: int | None, limits: Limits):
+    """One report file's :class:`~checks.extract.model.ReportResult`; InputError when it has no table."""
+    from checks.extract.files import extract_bytes
+    r = extract_bytes(data, path, agency, year, limits)
+    if not r.cells:
+        errs = [i for i in r.issues if i.severity == "error"]
+        first = next((i for i in errs if i.code == "X-01"), errs[0] if errs else None)
+        why = f" ({first.code}: {str(first.message)[:200]})" if first else ""
+        line = first.line if first is not None and isinstance(first.line, int) else None
+        raise InputError(path, f"no statistics table found: nothing to load{why}", line)
+    return r
+
+
+def _report_frames(results: list, ordinals: list[int]):
+    """Cells, narrative and issues frames of extracted reports (built once per chunk), each row tagged
+    with its file's place in the chunk (``_file``)."""
+    import numpy as np
+
+    from checks.extract.files import to_extraction
+    ext = to_extraction(results)
+    cells = ext.cells.astype("string").fillna("")
+    files = np.repeat(ordinals, [len(r.cells) for r in results])
+    cells["_file"] = files
+    cells["_line"] = cells.groupby("_file").cumcount().to_numpy() + 1
+    cells["_error"] = ""
+    for col in ("agency_id", "region", "variant", "label", "printed_unit"):
+        if col not in cells.columns:
+            cells[col] = ""
+    narrative = ext.narrative.assign(_file=np.repeat(ordinals, [len(r.narrative) for r in results]))
+    issues = ext.issues.assign(_file=np.repeat(ordinals, [len(r.issues) for r in results]))
+    return cells, narrative, issues
+
+
+def _read(path: Path, limits: Limits):
+    """(cells, narrative, issues) of an extracted-statistics file and its companions; InputError when
+    it cannot be read."""
     cells = read_extracted(path, limits)
     companions = []
     for c in COMPANIONS:
@@ -371,7 +390,7 @@ def _read(path: Path, agency: str | None, year: int | None, limits: Limits):
         except (OSError, ValueError):       # e.g. the companion's name would be too long: there is none
             present = False
         companions.append(_read_side(side, c, limits) if present else None)
-    return cells, companions[0], companions[1], "extracted"
+    return cells, companions[0], companions[1]
 
 
 def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
@@ -405,7 +424,8 @@ def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
 
 
 def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
-    """One row per report of the file: agency_key, year, first row's metadata, cell count and content hash."""
+    """One row per report: agency_key, year, the file it came from, first row's metadata, cell count and
+    content hash (of its template, variant, item, column and raw text, in a canonical order)."""
     parts = (good["template"] + "|" + good["variant"] + "|" + good["item"] + "\x1e" + good["column"] + "\x1e"
              + good["raw"])
     keyed = good[["agency_key", "year"]].assign(_part=parts).sort_values(["agency_key", "year", "_part"])
@@ -413,7 +433,7 @@ def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
     shas = [hashlib.sha256(t.encode()).hexdigest() for t in joined.tolist()]
     first = good.drop_duplicates(["agency_key", "year"]).set_index(["agency_key", "year"])
     counts = good.groupby(["agency_key", "year"]).size()
-    out = first.loc[joined.index, ["agency", "agency_id", "region", "template", "variant", "source_file"]]
+    out = first.loc[joined.index, ["agency", "agency_id", "region", "template", "variant", "source_file", "_file"]]
     return out.assign(content_sha=shas, cells=counts.loc[joined.index].to_numpy()).reset_index()
 
 
@@ -421,7 +441,12 @@ def _split_reports(good: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows whose template differs from the rest of their report go to quarantine."""
     if good.empty:
         return good, good.assign(reason=pd.Series(dtype="string"))
-    major = good.groupby(["agency_key", "year"])["template"].agg(lambda s: s.mode().iloc[0]).rename("major")
+    counts = good.groupby(["agency_key", "year", "template"], sort=False).size().rename("n").reset_index()
+    if not counts.duplicated(["agency_key", "year"]).any():       # every report uses one template
+        return good, good.iloc[0:0].assign(reason=pd.Series(dtype="string"))
+    # the most frequent template of each report; ties go to the first in sort order (as Series.mode does)
+    major = (counts.sort_values(["agency_key", "year", "n", "template"], ascending=[True, True, False, True])
+             .drop_duplicates(["agency_key", "year"]).set_index(["agency_key", "year"])["template"].rename("major"))
     joined = good.join(major, on=["agency_key", "year"])
     odd = joined["template"] != joined["major"]
     bad = good[odd].copy()
@@ -433,14 +458,43 @@ def _next_id(con, table: str, column: str) -> int:
     return int(con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchall()[0][0])
 
 
-def _load_file(con, path: Path, agency: str | None, year: int | None, limits: Limits | None = None,
-               db: str | Path = "") -> FileResult:
-    """Load one file in one transaction. Whatever goes wrong with the file becomes its one-line
-    message (status ``error``) and the batch goes on; only a storage fault (the warehouse itself
-    cannot be written) raises :class:`StorageError`, after rolling the file back."""
-    res = FileResult(file=str(path))
+CHUNK_FILES = 1000
+CHUNK_ROWS = 400_000
+"""A chunk of files is validated once and committed in one transaction (one submission per file, so
+each file is still whole or absent); a chunk ends at this many files or cell rows."""
+
+
+@dataclass
+class _Staged:
+    """A file read and ready to load: its cells, companions and the report keys it touches."""
+
+    path: Path
+    res: FileResult
+    sha: str
+    kind: str                       # 'extracted' (cells, narrative, issues) or 'report' (report)
+    keys: frozenset
+    rows: int
+    cells: pd.DataFrame | None = None
+    narrative: pd.DataFrame | None = None
+    issues: pd.DataFrame | None = None
+    report: object = None           # checks.extract.model.ReportResult
+
+
+def _report_keys(cells: pd.DataFrame) -> frozenset:
+    """(agency key, year text) of every report a file's rows name, as the contract will key them."""
+    if cells.empty:
+        return frozenset()
+    agency = cells["agency"].fillna("").astype(str).str.strip()
+    aid = cells["agency_id"].fillna("").astype(str).str.strip() if "agency_id" in cells else agency.where(False, "")
+    key = aid.where(aid != "", agency)
+    return frozenset(zip(key.tolist(), cells["year"].fillna("").astype(str).str.strip().tolist()))
+
+
+def _guarded(res: FileResult, path: Path, db, step) -> object:
+    """Run ``step()`` for one file: whatever goes wrong with the file becomes its one-line message
+    (status ``error``) and the batch goes on; only a storage fault raises :class:`StorageError`."""
     try:
-        return _load_one(con, path, agency, year, limits or Limits.from_env(), res)
+        return step()
     except InputError as e:
         res.status, res.message = "error", str(e)
     except StorageError:
@@ -457,71 +511,159 @@ def _load_file(con, path: Path, agency: str | None, year: int | None, limits: Li
         res.status, res.fault = "error", True
         res.message = one_line(f"{path}: internal error while loading it ({type(e).__name__}: {_first_line(e)}); "
                                "nothing was loaded from it")
-    for k in ("submission_id", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
-              "reports_superseded"):
-        setattr(res, k, None if k == "submission_id" else 0)
+    res.submission_id = None
+    for k in ("rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged", "reports_superseded"):
+        setattr(res, k, 0)
     res.reasons.clear()
-    return res
+    return None
 
 
-def _load_one(con, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult) -> FileResult:
-    check_file(path, limits)
-    try:
-        sha = _sha256(path)
-    except OSError as e:
-        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
-    prior = con.execute("SELECT submission_id, loaded_at FROM submissions WHERE sha256 = ? ORDER BY 1 LIMIT 1",
-                        [sha]).fetchall()
+def _already_loaded(loaded: dict, sha: str, res: FileResult) -> bool:
+    """True (and ``res`` says so) when a file with these bytes was loaded before: nothing to do.
+    ``loaded`` maps the sha256 of every loaded file to (submission_id, loaded_at)."""
+    prior = loaded.get(sha)
     if prior:
-        res.status, res.submission_id = "unchanged", prior[0][0]
-        res.message = f"already loaded (submission {prior[0][0]}, {prior[0][1]:%Y-%m-%d %H:%M}); nothing changed"
-        return res
-    cells, narrative, issues, kind = _read(path, agency, year, limits)
-    fault_point("read")
+        res.status, res.submission_id = "unchanged", prior[0]
+        res.message = f"already loaded (submission {prior[0]}, {prior[1]:%Y-%m-%d %H:%M}); nothing changed"
+    return bool(prior)
 
+
+def _loaded_files(con) -> dict:
+    """sha256 → (submission_id, loaded_at) of the first submission of every loaded file."""
+    return {sha: (sub, at) for sha, sub, at in con.execute(
+        "SELECT sha256, min(submission_id), arg_min(loaded_at, submission_id) FROM submissions GROUP BY 1"
+    ).fetchall()}
+
+
+def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult,
+           db) -> _Staged | None:
+    """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says)."""
+    def step():
+        if path.suffix.lower() in _report_suffixes():
+            data = read_bytes(path, limits)
+            sha = hashlib.sha256(data).hexdigest()
+            if _already_loaded(loaded, sha, res):
+                return None
+            r = _read_report(path, data, agency, year, limits)
+            fault_point("read")
+            key = (str(r.agency or "").strip(), "" if r.year is None else str(r.year).strip())
+            return _Staged(path, res, sha, "report", frozenset([key]), len(r.cells), report=r)
+        check_file(path, limits)
+        try:
+            sha = _sha256(path)
+        except OSError as e:
+            raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+        if _already_loaded(loaded, sha, res):
+            return None
+        cells, narrative, issues = _read(path, limits)
+        fault_point("read")
+        return _Staged(path, res, sha, "extracted", _report_keys(cells), len(cells), cells, narrative, issues)
+    return _guarded(res, path, db, step)
+
+
+def _commit(con, chunk: list[_Staged], db) -> None:
+    """Validate a chunk's rows once and store them in one transaction, one submission per file.
+
+    When storing the chunk fails for a reason that is not the warehouse's (a file the contract let
+    through but DuckDB refuses), the chunk is rolled back and its files are stored one by one, so the
+    failure stays with its file."""
+    if len(chunk) > 1:
+        try:
+            _store(con, chunk)
+            return
+        except StorageError:
+            raise
+        except duckdb.Error as e:
+            if is_storage_fault(e):
+                raise storage_error(db or "the warehouse", e, "write") from None
+        except Exception:       # noqa: BLE001 - retried file by file below, where it is reported
+            pass
+        for s in chunk:
+            _reset(s.res)
+    for s in chunk:
+        _guarded(s.res, s.path, db, lambda s=s: _store(con, [s]))
+
+
+def _reset(res: FileResult) -> None:
+    res.status, res.message, res.submission_id = "loaded", "", None
+    for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
+              "reports_superseded"):
+        setattr(res, k, 0)
+    res.reasons.clear()
+
+
+def _chunk_frames(chunk: list[_Staged]):
+    """The chunk's cells, narrative and issues as one frame each, rows tagged with ``_file``."""
+    cells, narrative, issues = [], [], []
+    reports = [(i, s.report) for i, s in enumerate(chunk) if s.kind == "report"]
+    if reports:
+        c, n, k = _report_frames([r for _, r in reports], [i for i, _ in reports])
+        cells.append(c), narrative.append(n), issues.append(k)
+    for i, s in enumerate(chunk):
+        if s.kind != "report":
+            cells.append(s.cells.assign(_file=i))
+            for acc, side in ((narrative, s.narrative), (issues, s.issues)):
+                if side is not None and len(side):
+                    acc.append(side.assign(_file=i))
+    cells = pd.concat(cells, ignore_index=True) if len(cells) > 1 else cells[0].reset_index(drop=True)
+    cat = (lambda fs: pd.concat(fs, ignore_index=True) if fs else None)
+    return cells, cat(narrative), cat(issues)
+
+
+def _store(con, chunk: list[_Staged]) -> None:
+    cells, narrative, issues = _chunk_frames(chunk)
     frame = contract.prepare(cells)
+    frame["_file"] = cells["_file"].to_numpy()
     good, bad = contract.validate(frame)
     good, odd = _split_reports(good)
     bad = pd.concat([bad, odd]) if len(odd) else bad
-    res.rows_total, res.rows_quarantined = len(frame), len(bad)
-    for reason in bad["reason"] if len(bad) else []:
+    totals = frame["_file"].value_counts()
+    quarantined = bad["_file"].value_counts() if len(bad) else pd.Series(dtype="int64")
+    for i, s in enumerate(chunk):
+        _reset(s.res)
+        s.res.rows_total, s.res.rows_quarantined = int(totals.get(i, 0)), int(quarantined.get(i, 0))
+    for f, reason in zip(bad["_file"].tolist(), bad["reason"].tolist()) if len(bad) else ():
         for r in str(reason).split("; "):
-            res.reasons[r.split(" (")[0].split(":")[0]] += 1
+            chunk[f].res.reasons[r.split(" (")[0].split(":")[0]] += 1
 
     con.execute("BEGIN TRANSACTION")
     try:
-        sub_id = _next_id(con, "submissions", "submission_id")
-        res.submission_id = sub_id
-        report_ids = _insert_reports(con, good, sub_id, res)
+        base = _next_id(con, "submissions", "submission_id")
+        for i, s in enumerate(chunk):
+            s.res.submission_id = base + i
+        report_ids = _insert_reports(con, good, base, chunk)
         fault_point("reports")
         _insert_cells(con, good, report_ids)
         fault_point("cells")
         if os.environ.get(FAULT_ENV) == "kill-mid-load":
             os.kill(os.getpid(), signal.SIGKILL)
-        _insert_quarantine(con, bad, cells, sub_id, path)
+        _insert_quarantine(con, bad, cells, base, chunk)
         fault_point("quarantine")
-        _insert_side(con, narrative, issues, report_ids, sub_id)
+        _insert_side(con, narrative, issues, report_ids, base)
         fault_point("side")
-        con.execute(
-            "INSERT INTO submissions VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)",
-            [sub_id, str(path), sha, kind, res.rows_total, res.rows_loaded, res.rows_quarantined,
-             res.reports_new, res.reports_unchanged])
+        SUBMISSIONS.insert_frame(con, pd.DataFrame({
+            "submission_id": [s.res.submission_id for s in chunk], "file": [str(s.path) for s in chunk],
+            "sha256": [s.sha for s in chunk], "kind": [s.kind for s in chunk],
+            "loaded_at": pd.Timestamp.now().floor("us"),
+            **{k: [getattr(s.res, k) for s in chunk] for k in (
+                "rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged")}}))
         fault_point("commit")
         con.execute("COMMIT")
     except BaseException:
         rollback(con)
         raise
     fault_point("committed")
-    parts = [f"{res.reports_new} new report(s)"]
-    if res.reports_superseded:
-        parts.append(f"{res.reports_superseded} superseding an older one")
-    if res.reports_unchanged:
-        parts.append(f"{res.reports_unchanged} unchanged")
-    parts.append(f"{res.rows_loaded} cells")
-    if res.rows_quarantined:
-        parts.append(f"{res.rows_quarantined} row(s) quarantined")
-    res.message = ", ".join(parts)
-    return res
+    for s in chunk:
+        res = s.res
+        parts = [f"{res.reports_new} new report(s)"]
+        if res.reports_superseded:
+            parts.append(f"{res.reports_superseded} superseding an older one")
+        if res.reports_unchanged:
+            parts.append(f"{res.reports_unchanged} unchanged")
+        parts.append(f"{res.rows_loaded} cells")
+        if res.rows_quarantined:
+            parts.append(f"{res.rows_quarantined} row(s) quarantined")
+        res.message = ", ".join(parts)
 
 
 def rollback(con) -> None:
@@ -530,10 +672,11 @@ def rollback(con) -> None:
         con.execute("ROLLBACK")
 
 
-def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> dict:
+def _insert_reports(con, good: pd.DataFrame, base: int, chunk: list[_Staged]) -> dict:
     """Insert one report per (agency_key, year), superseding the current one when the cells differ.
 
-    Returns {(agency_key, year): report_id, or None where the current report has identical cells}.
+    Returns {(agency_key, year): report_id, or None where the current report has identical cells}, and
+    sets each file's report counts.
     """
     if good.empty:
         return {}
@@ -546,22 +689,26 @@ def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> di
     reps = reps.merge(current.rename(columns={"content_sha": "current_sha", "report_id": "current_id"}),
                       on=["agency_key", "year"], how="left")
     unchanged = reps["current_sha"].notna() & (reps["current_sha"] == reps["content_sha"])
-    new = reps[~unchanged].copy()
-    new["report_id"] = range(_next_id(con, "reports", "report_id"), _next_id(con, "reports", "report_id") + len(new))
-    new["submission_id"] = sub_id
-    with registered(con, "_new_in", new):
-        con.execute("""
-            INSERT INTO reports SELECT report_id, submission_id, agency, nullif(agency_id, ''), agency_key,
-                   nullif(region, ''), year, template, nullif(variant, ''), nullif(source_file, ''), content_sha,
-                   cells, now()::TIMESTAMP, NULL
-            FROM _new_in""")
+    new = reps[~unchanged].sort_values(["_file", "agency_key", "year"]).copy()
+    start = _next_id(con, "reports", "report_id")
+    new["report_id"] = range(start, start + len(new))
+    new["submission_id"] = base + new["_file"].astype("int64")
+    new["loaded_at"] = pd.Timestamp.now().floor("us")
+    REPORTS.insert_frame(con, new.drop(columns=["current_id", "current_sha", "_file"]),
+                         empty_as_null=("agency_id", "region", "variant", "source_file"))
+    with registered(con, "_new_in", new[["report_id", "current_id"]]):
         con.execute("""
             UPDATE reports SET superseded_by = n.report_id FROM _new_in n
             WHERE reports.report_id = n.current_id""")
-    res.reports_new = len(new)
-    res.reports_unchanged = int(unchanged.sum())
-    res.reports_superseded = int(new["current_id"].notna().sum())
-    res.rows_loaded = int(new["cells"].sum())
+    per_file = new.groupby("_file").agg(n=("report_id", "size"), cells=("cells", "sum"),
+                                        superseded=("current_id", "count"))
+    same = reps.loc[unchanged, "_file"].value_counts()
+    for i, s in enumerate(chunk):
+        if i in per_file.index:
+            row = per_file.loc[i]
+            s.res.reports_new, s.res.rows_loaded = int(row["n"]), int(row["cells"])
+            s.res.reports_superseded = int(row["superseded"])
+        s.res.reports_unchanged = int(same.get(i, 0))
     ids = {(k, y): None for k, y in zip(reps.loc[unchanged, "agency_key"], reps.loc[unchanged, "year"])}
     ids.update({(k, y): int(r) for k, y, r in zip(new["agency_key"], new["year"], new["report_id"])})
     return ids
@@ -570,35 +717,33 @@ def _insert_reports(con, good: pd.DataFrame, sub_id: int, res: FileResult) -> di
 def _insert_cells(con, good: pd.DataFrame, report_ids: dict) -> None:
     if good.empty:
         return
-    keys = pd.Series(list(zip(good["agency_key"], good["year"])), index=good.index)
-    rid = keys.map(report_ids)
+    keys = pd.MultiIndex.from_arrays([good["agency_key"], good["year"]])
+    ids = pd.Series(report_ids, dtype="object")
+    if not len(ids):
+        return
+    ids.index = pd.MultiIndex.from_tuples(ids.index)
+    rid = pd.Series(ids.reindex(keys).to_numpy(), index=good.index)
     rows = good.assign(report_id=rid)[rid.notna()]
     if rows.empty:
         return
     rows = rows.assign(report_id=rows["report_id"].astype("int64"))
-    columns = ["report_id", "item", "column", "state", "value", "unit", "raw", "raw_unit", "printed_unit", "label",
-               "note", "source_file", "source_line", "source_col"]
-    with registered(con, "_cells_in", rows[columns]):
-        con.execute("""
-            INSERT INTO cells SELECT report_id, item, "column", state, value, nullif(unit, ''), raw,
-                   nullif(raw_unit, ''), nullif(printed_unit, ''), nullif(label, ''), nullif(note, ''),
-                   nullif(source_file, ''), source_line, source_col
-            FROM _cells_in""")
+    CELLS.insert_frame(con, rows[[c for c in CELLS.names if c in rows.columns]], empty_as_null=CELLS_EMPTY_AS_NULL)
 
 
-def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, sub_id: int, path: Path) -> None:
+def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, base: int, chunk: list[_Staged]) -> None:
     if bad.empty:
         return
-    original = cells.loc[bad.index].drop(columns=["_line", "_error"], errors="ignore")
+    original = cells.loc[bad.index].drop(columns=["_line", "_error", "_file"], errors="ignore")
     raw_rows = [json.dumps({k: v for k, v in r.items() if v not in ("", None)}, ensure_ascii=False)
                 for r in original.astype(object).where(original.notna(), None).to_dict("records")]
+    files = bad["_file"].astype("int64").to_numpy()
     q = pd.DataFrame({
-        "submission_id": sub_id, "file": str(path), "line": bad["_line"].astype("int64").to_numpy(),
+        "submission_id": base + files, "file": [str(chunk[f].path) for f in files],
+        "line": bad["_line"].astype("int64").to_numpy(),
         "agency": bad["agency"].to_numpy(), "year": bad["year_text"].to_numpy(),
         "template": bad["template"].to_numpy(), "item": bad["item"].to_numpy(), "column": bad["column"].to_numpy(),
         "raw": bad["raw"].to_numpy(), "raw_row": raw_rows, "reason": bad["reason"].astype(str).to_numpy()})
-    with registered(con, "_q_in", q):
-        con.execute('INSERT INTO quarantine SELECT * FROM _q_in')
+    QUARANTINE.insert_frame(con, q)
 
 
 def _report_lookup(con, report_ids: dict) -> dict:
@@ -625,8 +770,9 @@ def _int32(s: pd.Series) -> pd.Series:
     return num.where(ok).astype("Int64")
 
 
-def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
-    # only the reports this file added: an unchanged report keeps the narrative and issues it came with
+def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | None, report_ids: dict,
+                 base: int) -> None:
+    # only the reports this chunk added: an unchanged report keeps the narrative and issues it came with
     lookup = _report_lookup(con, {k: v for k, v in report_ids.items() if v is not None})
 
     def rid_of(df: pd.DataFrame) -> list:
@@ -635,61 +781,99 @@ def _insert_side(con, narrative, issues, report_ids: dict, sub_id: int) -> None:
         return [lookup.get((a, y.split(".")[0])) for a, y in keys]
 
     if narrative is not None and len(narrative):
-        n = narrative.copy()
-        n["report_id"] = rid_of(n)
+        n = narrative.assign(report_id=rid_of(narrative))
         n = n[n["report_id"].notna()]
-        cols = ["report_id", "key", "value", "raw", "sentence", "source_file", "source_line", "char_start", "char_end"]
-        for c in cols:
+        for c in NARRATIVE.names:
             if c not in n.columns:
                 n[c] = None
-        n = n[cols].astype({"report_id": "int64"})
-        for c in ("value",):
-            n[c] = pd.to_numeric(n[c], errors="coerce")
+        n = n[list(NARRATIVE.names)].astype({"report_id": "int64"})
+        n["value"] = pd.to_numeric(n["value"], errors="coerce")
         for c in ("source_line", "char_start", "char_end"):
             n[c] = _int32(n[c])
         for c in ("key", "raw", "sentence", "source_file"):
             n[c] = n[c].astype("string")
-        with registered(con, "_n_in", n):
-            con.execute("INSERT INTO narrative SELECT * FROM _n_in")
+        NARRATIVE.insert_frame(con, n)
     if issues is not None and len(issues):
-        i = issues.copy()
-        i["report_id"] = rid_of(i)
-        i["report_id"] = i["report_id"].astype("Int64")
-        i["submission_id"] = sub_id
-        cols = ["report_id", "submission_id", "code", "severity", "message", "source_file", "source_line", "raw"]
-        for c in cols:
+        i = issues.assign(report_id=pd.array(rid_of(issues), dtype="Int64"),
+                          submission_id=base + issues["_file"].astype("int64"))
+        for c in EXTRACTION_ISSUES.names:
             if c not in i.columns:
                 i[c] = None
-        i = i[cols]
+        i = i[list(EXTRACTION_ISSUES.names)]
         i["source_line"] = _int32(i["source_line"])
         for c in ("code", "severity", "message"):
             i[c] = i[c].astype("string").fillna("")
         for c in ("source_file", "raw"):
             i[c] = i[c].astype("string")
-        with registered(con, "_i_in", i):
-            con.execute("INSERT INTO extraction_issues SELECT * FROM _i_in")
+        EXTRACTION_ISSUES.insert_frame(con, i)
 
 
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
-               on_file=None, limits: Limits | None = None) -> LoadResult:
-    """Load files and directories into the warehouse at ``db``, one transaction per file.
+               on_file=None, limits: Limits | None = None, chunk_files: int = CHUNK_FILES,
+               chunk_rows: int = CHUNK_ROWS) -> LoadResult:
+    """Load files and directories into the warehouse at ``db``.
+
+    Files are read one by one and stored in chunks (up to ``chunk_files`` files or ``chunk_rows``
+    rows): the load contract runs once per chunk and the chunk is one transaction holding one
+    submission per file, so every file is loaded whole or not at all. A chunk closes early when the
+    next file names a report the chunk already holds (a correction supersedes in file order) or
+    repeats a file's bytes.
 
     A file that cannot be read (or is not a regular file, too big, has no table …) is reported
     (status ``error``, one line ``file:line: problem``) and the batch goes on. A fault of the
     warehouse itself (locked, read-only, full disk, damaged) raises :class:`StorageError`: the
-    files committed before it stay, the one in progress is rolled back.
-    ``on_file(FileResult)`` is called after each file, for progress output.
+    chunks committed before it stay, the one in progress is rolled back.
+    ``on_file(FileResult)`` is called for each file once its outcome is known, for progress output.
     """
     limits = limits or Limits.from_env()
     files, skipped = expand(paths)
     result = LoadResult(skipped=skipped)
     con = connect(db, verify=True)
     try:
-        for f in files:
-            r = _load_file(con, f, agency, year, limits, db)
-            result.files.append(r)
+        loaded = _loaded_files(con)
+    except duckdb.Error as e:
+        con.close()
+        raise storage_error(db, e, "read") from None
+    chunk: list[_Staged] = []
+    keys: set = set()
+    shas: set = set()
+    rows = 0
+
+    def flush() -> None:
+        nonlocal rows
+        if chunk:
+            _commit(con, chunk, db)
+            for s in chunk:
+                if s.res.submission_id is not None and s.res.status == "loaded":
+                    loaded.setdefault(s.sha, (s.res.submission_id, dt.datetime.now()))
             if on_file:
-                on_file(r)
+                for s in chunk:
+                    on_file(s.res)
+        chunk.clear()
+        keys.clear()
+        shas.clear()
+        rows = 0
+
+    try:
+        for f in files:
+            res = FileResult(file=str(f))
+            result.files.append(res)
+            staged = _stage(loaded, f, agency, year, limits, res, db)
+            if staged is not None and staged.sha in shas:      # the same bytes as a file of this chunk
+                flush()
+                _already_loaded(loaded, staged.sha, res)
+                staged = None
+            if staged is None:
+                if on_file:
+                    on_file(res)
+                continue
+            if chunk and (staged.keys & keys or len(chunk) >= chunk_files or rows + staged.rows > chunk_rows):
+                flush()
+            chunk.append(staged)
+            keys.update(staged.keys)
+            shas.add(staged.sha)
+            rows += staged.rows
+        flush()
     finally:
         with contextlib.suppress(duckdb.Error):
             con.close()

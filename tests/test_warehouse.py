@@ -250,10 +250,100 @@ def test_report_files_are_extracted_on_the_way_in(db, tmp_path):
 def test_extracted_files_load_with_their_companions(db, tmp_path):
     from checks.extract import extract_paths, write_extraction
     from tests.conftest import SEEDS
-    written = write_extraction(extract_paths([SEEDS]), tmp_path / "seeds.csv", None)
+    ext = extract_paths([SEEDS])
+    written = write_extraction(ext, tmp_path / "seeds.csv", None)
     assert sorted(p.name for p in written) == ["seeds.csv", "seeds.issues.csv", "seeds.narrative.csv"]
     result = warehouse.load_paths([tmp_path], db)
     assert [f.file for f in result.files] == [str(tmp_path / "seeds.csv")]   # companions are not loaded alone
     assert counts(db) == (1, 5, 453, 0)
-    assert query(db, "SELECT count(*) FROM narrative") == [(31,)]
+    # every narrative fact of the five seeds arrives, attached to its report
+    assert len(ext.narrative) > 30
+    assert query(db, "SELECT count(*) FROM narrative") == [(len(ext.narrative),)]
     assert query(db, "SELECT count(*) FROM extraction_issues WHERE report_id IS NOT NULL") == [(2,)]
+
+
+def _snapshot(db: Path) -> dict:
+    """What a load stored, without ids and times: reports with their cells, quarantine, narrative, issues."""
+    return {
+        "reports": query(db, """SELECT r.agency, r.year, r.template, r.content_sha, r.superseded_by IS NULL,
+                                       s.file, s.rows_total, s.rows_loaded, s.rows_quarantined
+                                FROM reports r JOIN submissions s USING (submission_id) ORDER BY ALL"""),
+        "cells": query(db, """SELECT r.agency, r.year, c.item, c."column", c.state, c.value, c.raw, c.source_line
+                              FROM cells c JOIN reports r USING (report_id) ORDER BY ALL"""),
+        "quarantine": query(db, "SELECT file, line, reason FROM quarantine ORDER BY ALL"),
+        "narrative": query(db, """SELECT r.agency, n.key, n.value, n.source_line FROM narrative n
+                                  JOIN reports r USING (report_id) ORDER BY ALL"""),
+        "issues": query(db, "SELECT s.file, i.code, i.source_line FROM extraction_issues i "
+                            "JOIN submissions s USING (submission_id) ORDER BY ALL"),
+    }
+
+
+def test_chunked_load_stores_exactly_what_file_by_file_load_stores(tmp_path):
+    """Files are validated and committed in chunks; the warehouse must hold the same as one file per
+    transaction: reports, cells, quarantine (with file and line), narrative and issues, in file order,
+    including a correction of an earlier file and a byte-identical copy inside the same chunk."""
+    from tests.conftest import SEEDS
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in sorted(SEEDS.iterdir()):
+        shutil.copy(p, src / p.name)
+    for p in sorted(SAMPLES.glob("*.csv")):
+        shutil.copy(p, src / f"s_{p.name}")
+    sample = SAMPLES / "004_1779f513d25e1c56.csv"
+    fixed = [l.replace(",old.s8.staff.total,value,,", ",old.s8.staff.total,value,2,")
+             for l in sample.read_text(encoding="utf-8").splitlines()]
+    (src / "t_004_fixed.csv").write_text("\n".join(fixed) + "\n", encoding="utf-8")
+    shutil.copy(sample, src / "u_004_copy.csv")                          # the same bytes as s_004
+    (src / "v_bad.csv").write_text(HEADER + "某局,2019,v2019,v2019.s3.new_received,total,-3,x.txt,1\n"
+                                            "某局,2019,v2019,v2019.s3.new_received,natural,2,x.txt,2\n",
+                                   encoding="utf-8")
+    one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
+    a = warehouse.load_paths([src], one, chunk_files=1)
+    b = warehouse.load_paths([src], many)
+    assert [(f.file, f.status, f.rows_loaded, f.rows_quarantined, f.reports_new, f.reports_superseded,
+             f.reports_unchanged) for f in a.files] == \
+           [(f.file, f.status, f.rows_loaded, f.rows_quarantined, f.reports_new, f.reports_superseded,
+             f.reports_unchanged) for f in b.files]
+    statuses = {Path(f.file).name: (f.status, f.reports_new, f.reports_superseded, f.reports_unchanged)
+                for f in b.files}
+    assert statuses["s_004_1779f513d25e1c56.csv"] == ("loaded", 0, 0, 1)      # same cells as the seed report
+    assert statuses["t_004_fixed.csv"] == ("loaded", 1, 1, 0)                  # supersedes in file order
+    assert statuses["u_004_copy.csv"][0] == "unchanged"                         # bytes seen in this run
+    assert b.exit_code == 1 and b.files[-1].rows_quarantined == 1
+    assert _snapshot(one) == _snapshot(many)
+
+
+def test_a_file_the_warehouse_refuses_inside_a_chunk_fails_alone(tmp_path, monkeypatch):
+    """When storing a chunk fails for one file's sake, the chunk is stored again file by file: the
+    other files load, the failing one gets its one line and nothing of it is stored."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for p in sorted(SAMPLES.glob("*.csv")):
+        shutil.copy(p, src / p.name)
+    real = warehouse._insert_cells
+
+    def refuse(con, good, report_ids):
+        if (good["agency"] == "台州市经信委").any():
+            raise duckdb.ConversionException("Conversion Error: a value DuckDB cannot store")
+        return real(con, good, report_ids)
+
+    monkeypatch.setattr(warehouse, "_insert_cells", refuse)
+    db = tmp_path / "w.duckdb"
+    result = warehouse.load_paths([src], db)
+    status = {Path(f.file).name: f.status for f in result.files}
+    assert list(status.values()).count("error") == 1
+    failed = next(f for f in result.files if f.status == "error")
+    assert "could not be stored" in failed.message and failed.fault and result.exit_code == 3
+    assert query(db, "SELECT count(*) FROM submissions") == [(4,)]
+    assert query(db, "SELECT count(*) FROM reports WHERE agency = '台州市经信委'") == [(0,)]
+    assert query(db, "SELECT count(*) FROM cells") == [(453 - 65,)]
+
+
+def test_schema_sql_is_generated_from_the_table_definitions():
+    """checks/schema.sql is checks/tables.py written out; `python -m checks.tables` rewrites it."""
+    from checks import tables
+    assert (ROOT / "checks" / "schema.sql").read_text(encoding="utf-8") == tables.warehouse_sql()
+    con = duckdb.connect(":memory:")
+    con.execute(tables.warehouse_sql())
+    for t in tables.WAREHOUSE:
+        assert [r[0] for r in con.execute(f"DESCRIBE {t.name}").fetchall()] == list(t.names)
