@@ -365,11 +365,15 @@ def write_json(fs: FindingSet, path: str | Path) -> Path:
     return path
 
 
-def junit_xml(fs: FindingSet, *, fail_on: str = "error") -> str:
+def junit_xml(fs: FindingSet, *, fail_on: str = "error", load=None) -> str:
     """JUnit XML: one ``<testsuite>`` for the run, one ``<testcase>`` per agency and year (classname
     the template, name ``agency year``). Errors fail it (``fail_on="warning"``: warnings too); the
     failure's text lists the findings with their arithmetic and source line; warnings of a passing
-    case go to ``<system-out>``. Waived and info findings never fail a case."""
+    case go to ``<system-out>``. Waived and info findings never fail a case.
+
+    ``load`` (a :class:`checks.warehouse.LoadResult`): a second ``<testsuite>`` with one failing case
+    per file that was not loaded (its ``file:line: problem``) or had rows quarantined (how many, why),
+    so a CI page shows lost input as failures too."""
     import xml.etree.ElementTree as ET
 
     by: dict[tuple, list[dict]] = {}
@@ -400,10 +404,33 @@ def junit_xml(fs: FindingSet, *, fail_on: str = "error") -> str:
     suite.set("tests", str(len(fs.reports)))
     suite.set("failures", str(n_fail))
     suite.set("errors", "0")
-    suites.set("tests", str(len(fs.reports)))
-    suites.set("failures", str(n_fail))
+    n_files = _junit_files(suites, load)
+    suites.set("tests", str(len(fs.reports) + n_files))
+    suites.set("failures", str(n_fail + n_files))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def _junit_files(suites, load) -> int:
+    """The files of ``load`` that lost input, one failing ``<testcase>`` each; returns how many."""
+    import xml.etree.ElementTree as ET
+
+    bad = [f for f in (load.files if load is not None else []) if f.status == "error" or f.rows_quarantined]
+    if not bad:
+        return 0
+    suite = ET.SubElement(suites, "testsuite", name="gongkai-audit input files", tests=str(len(bad)),
+                          failures=str(len(bad)), errors="0")
+    for f in bad:
+        case = ET.SubElement(suite, "testcase", classname="gongkai.load", name=reveal(f.file))
+        if f.status == "error":
+            el = ET.SubElement(case, "failure", type="not-loaded", message=reveal(f"not loaded: {f.message}"))
+            el.text = reveal(f.message)
+        else:
+            reasons = "; ".join(f"{n} × {r}" for r, n in f.reasons.most_common())
+            el = ET.SubElement(case, "failure", type="quarantined",
+                               message=reveal(f"{f.rows_quarantined} row(s) quarantined"))
+            el.text = reveal(f"{f.file}: {f.rows_quarantined} of {f.rows_total} row(s) quarantined: {reasons}")
+    return len(bad)
 
 
 _MD = {"zh": {"title": "政府信息公开年报审核", "summary": "{reports} 份报告：{errors} 个错误，{warnings} 个警告",
@@ -452,17 +479,73 @@ def markdown_summary(fs: FindingSet, *, limit: int = 20, report: str | None = No
 
 
 def write_all(fs: FindingSet, out: str | Path, *, xlsx: bool = True, fail_on: str = "error",
-              report: str | None = None) -> list[Path]:
-    """findings.csv, findings.xlsx (``xlsx``), findings.json, junit.xml and summary.md in ``out``."""
+              report: str | None = None, load=None) -> list[Path]:
+    """findings.csv, findings.xlsx (``xlsx``), findings.json, junit.xml and summary.md in ``out``;
+    ``load`` (the run's :class:`~checks.warehouse.LoadResult`) adds its lost files to junit.xml."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [write_csv(fs, out / "findings.csv")]
     if xlsx:
         paths.append(write_xlsx(fs, out / "findings.xlsx"))
     paths.append(write_json(fs, out / "findings.json"))
-    atomic.write_text(out / "junit.xml", junit_xml(fs, fail_on=fail_on))
+    atomic.write_text(out / "junit.xml", junit_xml(fs, fail_on=fail_on, load=load))
     atomic.write_text(out / "summary.md", markdown_summary(fs, report=report))
     return paths + [out / "junit.xml", out / "summary.md"]
+
+
+# ---------------------------------------------------------------------------- the one JSON shape
+
+JSON_KEYS = ("run", "summary", "reports", "findings", "exit_code")
+"""The keys every command's ``--json`` has (check, run, show, gate): ``run`` (the check run: id,
+times, counts; None when nothing was recorded), ``summary`` (``reports``, ``error``, ``warning``,
+``info``, ``waived`` …), ``reports`` (one row per agency and year, :data:`REPORT_COLUMNS`),
+``findings`` (:data:`EXPORT_COLUMNS`) and ``exit_code``; a command adds its own keys beside them
+(``load``, ``status``, ``files``, ``backend`` …), never the same thing under another name."""
+
+
+def document(fs: FindingSet | None, *, exit_code: int, summary: dict | None = None, **extra: Any) -> dict:
+    """The one JSON shape (:data:`JSON_KEYS`) of ``fs``, with a command's own keys ``extra``;
+    ``summary`` adds to (or, without ``fs``, is) the summary."""
+    base = fs.as_dict() if fs is not None else {"run": None, "summary": {}, "reports": [], "findings": []}
+    base["summary"] = {**base["summary"], **(summary or {})}
+    return {**base, **extra, "exit_code": exit_code}
+
+
+def _as_export(row: dict) -> dict:
+    """A finding of another shape (a backend's failing rule instance) in :data:`EXPORT_COLUMNS` keys."""
+    from checks.templates import cell_code
+
+    out = {c: row.get(c) for c in EXPORT_COLUMNS}
+    if out["cell"] is None and row.get("item"):
+        out["cell"] = cell_code(row["item"], row.get("column"))
+    out["fingerprint"] = fingerprint(row.get("code") or "", row.get("agency"), row.get("year"), row.get("item"),
+                                     row.get("column"))
+    return out
+
+
+def check_document(report) -> dict:
+    """``gongkai check --json`` (:class:`checks.pipeline.CheckReport`) in the one JSON shape: for the SQL
+    backend the run it recorded, every finding (info too); for ``gx`` and ``pandera`` (nothing recorded)
+    ``run`` is None and the failing rule instances they found are the findings."""
+    o = report.outcome
+    extra = {"db": report.db, "backend": report.backend, "lenient": o.lenient, "fail_on": o.fail_on,
+             "config": o.config, "waivers": o.waivers}
+    if report.backend == "sql" and o.run_id:
+        return document(collect(report.db, o.run_id, show_info=True), exit_code=o.exit_code, **extra)
+    summary = {"reports": o.reports, "error": o.errors, "warning": o.warnings, "info": o.infos, "waived": o.waived}
+    doc = document(None, exit_code=o.exit_code, summary=summary, **extra)
+    doc["findings"] = [_as_export(f) for f in report.findings]
+    return doc
+
+
+def run_document(outcome, *, show_info: bool = False) -> dict:
+    """``gongkai run --json`` (:class:`checks.pipeline.RunOutcome`) in the one JSON shape, with the
+    load, the warehouse status, the files written, GX, the site and the retention beside it."""
+    c = outcome.check
+    fs = collect(outcome.db, c.run_id, show_info=show_info)
+    return document(fs, exit_code=outcome.exit_code, load=outcome.load.as_dict(), status=outcome.status,
+                    files=[str(p) for p in outcome.files], gx=outcome.gx, site=outcome.site,
+                    pruned=outcome.pruned, db=outcome.db, fail_on=c.fail_on, config=c.config, waivers=c.waivers)
 
 
 def agency_findings(db: str | Path, agency: str, year: int | None = None, *, run_id: str | None = None,

@@ -52,14 +52,17 @@ class GateOutcome:
         return pipeline.gate_exit_code(self.load, self.check.errors, self.check.warnings, self.check.fail_on)
 
     def as_dict(self) -> dict:
+        """The one JSON shape (:func:`checks.exports.document`): run, summary, reports and findings of
+        the gate's reports, with the gate's own keys beside them."""
+        from checks import exports
+
         c = self.check
-        return {"main_db": self.main_db, "history_reports": self.history, "load": self.load.as_dict(),
-                "fail_on": c.fail_on, "lenient": c.lenient, "config": c.config, "waivers": c.waivers,
-                "summary": {"reports": c.reports, "error": c.errors, "warning": c.warnings, "info": c.infos,
-                            "waived": c.waived, "quarantined": self.quarantined,
-                            "unreadable": len(self.unreadable)},
-                "reports": self.reports, "findings": self.findings, "files": self.files,
-                "exit_code": self.exit_code}
+        return exports.document(
+            self.finding_set, exit_code=self.exit_code,
+            summary={"reports": c.reports, "error": c.errors, "warning": c.warnings, "info": c.infos,
+                     "waived": c.waived, "quarantined": self.quarantined, "unreadable": len(self.unreadable)},
+            main_db=self.main_db, history_reports=self.history, load=self.load.as_dict(), fail_on=c.fail_on,
+            lenient=c.lenient, config=c.config, waivers=c.waivers, files=self.files)
 
 
 def input_files(paths: list[str | Path]) -> list[Path]:
@@ -228,7 +231,7 @@ def write_reports(result: GateOutcome, *, junit: str | Path | None = None,
     from checks import exports
 
     fs, fail_on = result.finding_set, result.check.fail_on
-    for path, render in ((junit, lambda: exports.junit_xml(fs, fail_on=fail_on)),
+    for path, render in ((junit, lambda: exports.junit_xml(fs, fail_on=fail_on, load=result.load)),
                          (markdown, lambda: markdown_report(result))):
         if path is None:
             continue

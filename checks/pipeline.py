@@ -218,13 +218,23 @@ def summary_step(db: str | Path, run_id: str) -> list[dict]:
         con.close()
 
 
-def export_step(db: str | Path, run_id: str, out: str | Path, *, show_info: bool = False) -> list[Path]:
+def export_step(db: str | Path, run_id: str, out: str | Path, *, show_info: bool = False,
+                load: warehouse.LoadResult | None = None) -> list[Path]:
     """Write the findings of a run into ``out`` (:func:`checks.exports.write_all`): findings.csv (UTF-8
-    with BOM), findings.xlsx, findings.json, junit.xml and summary.md; info findings only with ``show_info``."""
+    with BOM), findings.xlsx, findings.json, junit.xml and summary.md; info findings only with ``show_info``;
+    ``load``: the files not loaded or with quarantined rows become failing JUnit cases."""
     from checks import exports
 
     fs = exports.collect(db, run_id, show_info=show_info)
-    return exports.write_all(fs, out, report=str(Path(out) / "site" / "index.html"))
+    return exports.write_all(fs, out, report=str(Path(out) / "site" / "index.html"), load=load)
+
+
+def retention_step(db: str | Path, keep_runs: int) -> dict:
+    """Automatic retention at the end of a run: keep the findings of the newest ``keep_runs`` check
+    runs (:func:`checks.retention.prune`)."""
+    from checks.retention import prune
+
+    return prune(db, keep_runs).as_dict()
 
 
 def site_step(db: str | Path, run_id: str, out: str | Path, *, lang: str = "zh", show_info: bool = False) -> dict:
@@ -298,6 +308,7 @@ class RunOutcome:
     gx: dict | None = None
     db: str = ""
     site: dict | None = None
+    pruned: dict | None = None           # automatic retention (keep_runs): checks.retention.PruneResult
 
     @property
     def exit_code(self) -> int:
@@ -306,7 +317,7 @@ class RunOutcome:
     def as_dict(self) -> dict:
         return {"load": self.load.as_dict(), "check": self.check.as_dict(), "gx": self.gx,
                 "reports": self.reports, "status": self.status, "files": [str(p) for p in self.files],
-                "db": self.db, "site": self.site, "exit_code": self.exit_code}
+                "db": self.db, "site": self.site, "pruned": self.pruned, "exit_code": self.exit_code}
 
 
 def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
@@ -316,7 +327,7 @@ def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, *, gx: bool = True,
         lenient: bool = False, fail_on: str | None = None, config: str | Path | None = None,
         waivers: str | Path | None = None, on_file: Callable | None = None, show_info: bool = False,
-        step: Callable = _direct, allow_empty: bool = False) -> RunOutcome:
+        step: Callable = _direct, allow_empty: bool = False, keep_runs: int | None = None) -> RunOutcome:
     """The main job: load ``paths`` into ``db``, check every current report, and, when ``out`` is
     given, write the exports there (findings.csv/.xlsx/.json, junit.xml, summary.md: info findings only
     with ``show_info``), status.json, (``gx``) GX Data Docs into ``out/gx-docs`` and the audit site
@@ -328,15 +339,21 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     waivers); an unreadable input file is not an exception: it makes the exit code 3. No input is
     a UserError, unless ``allow_empty`` (the nightly flow when nothing new arrived: the warehouse is
     checked as it is).
+
+    ``keep_runs``: after the run, delete the findings of all but the newest ``keep_runs`` check runs
+    (default: the environment variable ``GONGKAI_KEEP_RUNS``; unset: keep every run).
     """
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise UserError(f"--out {out}: a file is there; the results go into a folder (give a folder name)", 64)
+    keep_runs = keep_runs if keep_runs is not None else _keep_runs_env()
+    if keep_runs is not None and keep_runs < 1:
+        raise UserError(f"--keep-runs {keep_runs}: must be 1 or more", 64)
     loaded = step(load_step, paths, db, on_file=on_file) if paths or not allow_empty else warehouse.LoadResult()
     checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
     files: list[Path] = []
     docs = site = None
     if out is not None:
-        files = step(export_step, db, checked.run_id, out, show_info=show_info)
+        files = step(export_step, db, checked.run_id, out, show_info=show_info, load=loaded)
         if gx:
             docs = step(gx_step, db, out)
         site = step(site_step, db, checked.run_id, out, show_info=show_info)
@@ -345,7 +362,23 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     if out is not None:
         files.append(Path(out) / "status.json")
     reports = step(summary_step, db, checked.run_id)
-    return RunOutcome(loaded, checked, status, reports, files, docs, str(db), site)
+    pruned = step(retention_step, db, keep_runs) if keep_runs else None
+    return RunOutcome(loaded, checked, status, reports, files, docs, str(db), site, pruned)
+
+
+KEEP_RUNS_ENV = "GONGKAI_KEEP_RUNS"
+
+
+def _keep_runs_env() -> int | None:
+    import os
+
+    value = os.environ.get(KEEP_RUNS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise UserError(f"{KEEP_RUNS_ENV}={value!r}: expected a number of check runs to keep, 1 or more")
+    return int(value)
+
 
 
 # ------------------------------------------------------------------------------------ the inbox

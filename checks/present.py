@@ -136,11 +136,19 @@ def load_summary(result, db) -> None:
     quarantined = sum(f.rows_quarantined for f in result.files)
     _say(f"{loaded} file(s) loaded, {len(result.files) - loaded - broken} unchanged, "
          f"{broken} not loaded, {quarantined} row(s) quarantined → {escape(str(db))}")
-    for f in result.files:
-        if f.status == "error":
-            _say(f"  [red]not loaded:[/] {escape(f.file)}")
+    _not_loaded(result)
+
+
+def _not_loaded(result, limit: int = 20) -> None:
+    """The files a load did not take, each with its reason (``file:line: problem``), at most ``limit``;
+    then the files skipped as being of other types."""
+    rejected = [f for f in result.files if f.status == "error"]
+    for f in rejected[:limit]:
+        _say(f"  [red]not loaded:[/] {escape(f.message or f.file)}")
+    if len(rejected) > limit:
+        _say(f"  [red]not loaded:[/] … and {len(rejected) - limit} more (gongkai load --json lists them all)")
     if result.skipped:
-        console.print(f"[dim]skipped {len(result.skipped)} file(s) of other types: "
+        console.print(f"[dim]  skipped {len(result.skipped)} file(s) of other types: "
                       f"{escape(', '.join(Path(s).name for s in result.skipped[:5]))}"
                       f"{' …' if len(result.skipped) > 5 else ''}[/]")
 
@@ -312,7 +320,14 @@ def run(outcome) -> None:
     for line in agency_summary(outcome.reports, full_report=site):
         _say(escape(line))
     s, c = outcome.status, outcome.check
-    _say(f"\n{s['reports']} report(s), {s['cells']} cells, {s['quarantined']} quarantined row(s); "
+    load = outcome.load
+    loaded = sum(f.status == "loaded" for f in load.files)
+    rejected = sum(f.status == "error" for f in load.files)
+    _say(f"\nfiles: {loaded} loaded, {len(load.files) - loaded - rejected} unchanged, "
+         f"{'[bold red]' if rejected else ''}{rejected} not loaded{'[/]' if rejected else ''}, "
+         f"{len(load.skipped)} skipped (other types)")
+    _not_loaded(load)
+    _say(f"{s['reports']} report(s), {s['cells']} cells, {s['quarantined']} quarantined row(s); "
          f"[bold red]{c.errors} error(s)[/], [yellow]{c.warnings} warning(s)[/], {c.infos} info (run {c.run_id})")
     if outcome.gx:
         _say(f"GX: {outcome.gx['expectations']} expectations over {outcome.gx['evaluated']} rule instances, "

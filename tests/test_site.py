@@ -269,7 +269,7 @@ def test_cli_show_report_prune(built, tmp_path):
     assert lines[0].startswith(f"{A002} 2017 (old; 002_75ba8c7c95ed2a3b.txt): 3 error(s), 6 warning(s)")
     assert "  八、机构建设和保障经费情况" in lines and any("2 > 空（1 个单元格未填数字" in x for x in lines)
     j = json.loads(run(app, ["show", A004, "--year", "2018", "--db", str(copy), "--json"]).stdout)
-    assert set(j) == {"run", "summary", "reports", "findings"} and {f["agency"] for f in j["findings"]} == {A004}
+    assert set(j) == set(exports.JSON_KEYS) and {f["agency"] for f in j["findings"]} == {A004}
     assert run(app, ["show", "没有这个单位", "--db", str(copy)]).exit_code == 3
     r = run(app, ["report", "--db", str(copy), "--out", str(tmp_path / "site"), "--lang", "en", "--json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["written"] > 5

@@ -71,13 +71,13 @@ def check(
 
         gongkai check --backend pandera
     """
-    from checks import pipeline, present
+    from checks import exports, pipeline, present
 
     with present.busy(f"check ({backend})", quiet=quiet or json_out):
         report = pipeline.check(db, backend=backend, lenient=lenient, fail_on=fail_on, config=config,
                                 waivers=waivers, show_info=show_info or json_out, limit=0 if json_out else limit)
     if json_out:
-        present.print_json(report.as_dict())
+        present.print_json(exports.check_document(report))
     elif not quiet:
         present.check(report, show_info=show_info, limit=limit)
     raise typer.Exit(report.outcome.exit_code)

@@ -69,11 +69,12 @@ def show(
     from checks import exports, present
 
     fs = exports.agency_findings(db, agency, year, run_id=run, show_info=show_info)
+    code = 1 if any(r["errors"] for r in fs.reports) else 0
     if json_out:
-        present.print_json(fs.as_dict())
+        present.print_json(exports.document(fs, exit_code=code))
     elif not quiet:
         present.show(fs)
-    raise typer.Exit(1 if any(r["errors"] for r in fs.reports) else 0)
+    raise typer.Exit(code)
 
 
 @app.command()

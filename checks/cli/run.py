@@ -30,14 +30,19 @@ def run(
     show_info: Annotated[bool, typer.Option(
         "--show-info", help="Also write info findings (blank cells, inexact sums) into the exports and the site.")]
     = False,
+    keep_runs: Annotated[Optional[int], typer.Option(
+        "--keep-runs", metavar="N", show_default=False,
+        help="After the run, delete the findings of all but the newest N check runs (as `gongkai prune --keep N`). "
+             "Default: GONGKAI_KEEP_RUNS, else keep every run.")] = None,
 ) -> None:
     """Run the main job: load files or directories, check every current report, write the results.
 
     Writes findings.csv, findings.json and status.json into --out, and GX Data Docs into
     --out/gx-docs. --lenient, --fail-on, --config and --waivers work as for `gongkai check`.
-    Exit codes as `gongkai check`: 0 clean, 1 errors found, 2 only warnings (with --fail-on
-    warning), 3 the tool could not do its work (no input found, an unreadable file among them),
-    64 usage error.
+    The summary lists the files not loaded, each with its reason. Exit codes as `gongkai check`:
+    0 clean, 1 errors found or a file rejected (unreadable, not a regular file, too big …), 2 only
+    warnings (with --fail-on warning), 3 the tool could not do its work (no input found, a storage
+    fault, a damaged warehouse), 64 usage error.
 
     Examples:
 
@@ -47,14 +52,14 @@ def run(
 
         gongkai run data/inbox --fail-on warning --waivers data/waivers.yaml
     """
-    from checks import pipeline, present
+    from checks import exports, pipeline, present
 
     outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
-                           waivers=waivers, show_info=show_info,
+                           waivers=waivers, show_info=show_info, keep_runs=keep_runs,
                            on_file=present.load_progress(quiet=quiet or json_out),
                            step=present.steps(quiet or json_out))
     if json_out:
-        present.print_json(outcome.as_dict())
+        present.print_json(exports.run_document(outcome, show_info=show_info))
     elif not quiet:
         present.run(outcome)
     raise typer.Exit(outcome.exit_code)
