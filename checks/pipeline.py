@@ -327,7 +327,8 @@ def _direct(fn: Callable, *args: Any, **kwargs: Any) -> Any:
 def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, *, gx: bool = True,
         lenient: bool = False, fail_on: str | None = None, config: str | Path | None = None,
         waivers: str | Path | None = None, on_file: Callable | None = None, show_info: bool = False,
-        step: Callable = _direct, allow_empty: bool = False, keep_runs: int | None = None) -> RunOutcome:
+        step: Callable = _direct, allow_empty: bool = False,
+        preloaded: warehouse.LoadResult | None = None, keep_runs: int | None = None) -> RunOutcome:
     """The main job: load ``paths`` into ``db``, check every current report, and, when ``out`` is
     given, write the exports there (findings.csv/.xlsx/.json, junit.xml, summary.md: info findings only
     with ``show_info``), status.json, (``gx``) GX Data Docs into ``out/gx-docs`` and the audit site
@@ -342,13 +343,19 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
 
     ``keep_runs``: after the run, delete the findings of all but the newest ``keep_runs`` check runs
     (default: the environment variable ``GONGKAI_KEEP_RUNS``; unset: keep every run).
+
+    ``preloaded``: the load, already done elsewhere (the Dask path, :mod:`flows.distributed`:
+    partitions extracted on Dask workers, loaded by one writer); ``paths`` are then not loaded again.
     """
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise UserError(f"--out {out}: a file is there; the results go into a folder (give a folder name)", 64)
     keep_runs = keep_runs if keep_runs is not None else _keep_runs_env()
     if keep_runs is not None and keep_runs < 1:
         raise UserError(f"--keep-runs {keep_runs}: must be 1 or more", 64)
-    loaded = step(load_step, paths, db, on_file=on_file) if paths or not allow_empty else warehouse.LoadResult()
+    if preloaded is not None:
+        loaded = preloaded
+    else:
+        loaded = step(load_step, paths, db, on_file=on_file) if paths or not allow_empty else warehouse.LoadResult()
     checked = step(check_step, db, lenient=lenient, fail_on=fail_on, config=config, waivers=waivers)
     files: list[Path] = []
     docs = site = None
@@ -378,7 +385,6 @@ def _keep_runs_env() -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise UserError(f"{KEEP_RUNS_ENV}={value!r}: expected a number of check runs to keep, 1 or more")
     return int(value)
-
 
 
 # ------------------------------------------------------------------------------------ the inbox

@@ -34,6 +34,12 @@ def run(
         "--keep-runs", metavar="N", show_default=False,
         help="After the run, delete the findings of all but the newest N check runs (as `gongkai prune --keep N`). "
              "Default: GONGKAI_KEEP_RUNS, else keep every run.")] = None,
+    workers: Annotated[Optional[int], typer.Option(
+        help="Extract report files in partitions on a local Dask cluster of N worker processes (Prefect's "
+             "DaskTaskRunner), then load them with one writer.", min=1, show_default=False)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="As --workers, on an existing Dask cluster (scheduler address, e.g. tcp://10.0.0.5:8786).",
+        show_default=False)] = None,
 ) -> None:
     """Run the main job: load files or directories, check every current report, write the results.
 
@@ -51,13 +57,22 @@ def run(
         gongkai run data/seeds --no-gx
 
         gongkai run data/inbox --fail-on warning --waivers data/waivers.yaml
+
+        gongkai run data/gen/texts --workers 4
     """
     from checks import exports, pipeline, present
 
-    outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
-                           waivers=waivers, show_info=show_info, keep_runs=keep_runs,
-                           on_file=present.load_progress(quiet=quiet or json_out),
-                           step=present.steps(quiet or json_out))
+    if workers or scheduler:        # the Dask path (flows/distributed.py): Prefect starts only here
+        from flows import distributed
+        outcome = distributed.run([str(p) for p in paths or []], str(db), str(out), workers=workers,
+                                  scheduler=scheduler, gx=gx, lenient=lenient, fail_on=fail_on,
+                                  config=str(config) if config else None, waivers=str(waivers) if waivers else None,
+                                  show_info=show_info, keep_runs=keep_runs)
+    else:
+        outcome = pipeline.run(paths or [], db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
+                               waivers=waivers, show_info=show_info, keep_runs=keep_runs,
+                               on_file=present.load_progress(quiet=quiet or json_out),
+                               step=present.steps(quiet or json_out))
     if json_out:
         present.print_json(exports.run_document(outcome, show_info=show_info))
     elif not quiet:
