@@ -57,6 +57,7 @@ class PartitionResult:
     reports: int
     cells: int
     rejected: list[tuple[str, str]] = field(default_factory=list)     # (file, message)
+    extracted: list[str] = field(default_factory=list)                # the files whose cells are in ``path``
 
 
 def _safe(name: str) -> str:
@@ -123,19 +124,40 @@ def extract_partition(part: Partition, folder: str | Path) -> PartitionResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         path = str(write_extraction(ext, folder / f"{_safe(part.name)}.parquet", "parquet")[0])
+    gone = {f for f, _ in rejected}
     return PartitionResult(part.name, path, len(part.files), int((reports["cells"] > 0).sum()), len(ext.cells),
-                           rejected)
+                           rejected, [f for f in part.files if f not in gone] if path else [])
 
 
 def load_partitions(results: list[PartitionResult], tables: list[str], db: str | Path, *, on_file=None):
     """Load the partitions' Parquet files, then the extracted-statistics files, into ``db`` (one
-    writer, :func:`checks.warehouse.load_paths`); the rejected report files are listed in the
-    result as files not loaded (status ``error``), so the exit code is the serial load's."""
+    writer, :func:`checks.warehouse.load_paths`). The result lists the report files, not the
+    partitions: each extracted file with its partition's outcome (the partition's row counts on its
+    first file), each rejected one as not loaded (status ``error``) with its line, so the exit code
+    and the inbox ledger are the serial load's."""
+    from dataclasses import replace
+
     from checks.warehouse import FileResult, LoadResult, load_paths
 
     ordered = sorted(results, key=lambda r: r.name)
     files = [r.path for r in ordered if r.path] + list(tables)
-    res = load_paths(files, db, on_file=on_file) if files else LoadResult()
+    got = load_paths(files, db) if files else LoadResult()
+    by_path = {f.file: f for f in got.files}
+    res = LoadResult(skipped=got.skipped)
+    for r in ordered:
+        fr = by_path.pop(r.path, None) if r.path else None
+        for i, file in enumerate(r.extracted if fr is not None else []):
+            one = replace(fr, file=file, message=f"{fr.message} (partition {r.name})") if i == 0 else replace(
+                fr, file=file, message=f"in partition {r.name}: {fr.status}", rows_total=0, rows_loaded=0,
+                rows_quarantined=0, reports_new=0, reports_unchanged=0, reports_superseded=0, reasons=type(fr.reasons)())
+            res.files.append(one)
+            if on_file:
+                on_file(one)
+    for f in got.files:                  # the extracted-statistics files, as loaded
+        if f.file in by_path:
+            res.files.append(f)
+            if on_file:
+                on_file(f)
     for r in ordered:
         for file, message in r.rejected:
             fr = FileResult(file=file, status="error", message=message, submission_id=None)

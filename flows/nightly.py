@@ -30,15 +30,22 @@ from flows.tasks import as_task, exit_code_of, final_state, step  # noqa: F401  
 @flow(name="gongkai-nightly", log_prints=True)
 def nightly(inbox: str = "data/inbox", db: str = "data/warehouse.duckdb", out: str = "data/out",
             lenient: bool = False, fail_on: Optional[str] = None, config: Optional[str] = None,
-            waivers: Optional[str] = None, gx: bool = True):
+            waivers: Optional[str] = None, gx: bool = True, workers: Optional[int] = None,
+            scheduler: Optional[str] = None):
     """Process the new files of ``inbox`` into the warehouse ``db``, check it, write the results to ``out``.
 
     ``lenient``, ``fail_on``, ``config`` and ``waivers`` as for ``gongkai check``; ``gx``: also
-    validate with the GX suites and build GX Data Docs.
+    validate with the GX suites and build GX Data Docs; ``workers`` (a local Dask cluster of N
+    processes) or ``scheduler`` (the address of a Dask scheduler): extract the new files in
+    partitions on Dask, load them with one writer (:mod:`flows.distributed`).
     """
     box = as_task(pipeline.inbox_step, inbox, db)
+    loaded = None
+    if (workers or scheduler) and box.new:
+        from flows.distributed import load_on_dask
+        loaded = load_on_dask(box.new, db, workers=workers, scheduler=scheduler)
     outcome = pipeline.run(box.new, db, out, gx=gx, lenient=lenient, fail_on=fail_on, config=config,
-                           waivers=waivers, step=as_task, allow_empty=True)
+                           waivers=waivers, step=as_task, allow_empty=True, preloaded=loaded)
     as_task(pipeline.record_step, box, outcome.load)
     summary = as_task(pipeline.nightly_summary, outcome, box)
     create_markdown_artifact(key="gongkai-nightly-summary", markdown=summary,

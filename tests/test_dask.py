@@ -68,6 +68,7 @@ def test_dask_cluster_gives_exactly_the_cells_of_the_serial_load(corpus, tmp_pat
     assert rejected == sorted(f.message for f in outcome.load.rejected) and len(rejected) == 1
     assert "notes.txt" in rejected[0] and "no statistics table" in rejected[0]
     assert outcome.load.exit_code == serial.exit_code == 1
+    assert sorted(f.file for f in outcome.load.files) == files          # per report file, as the serial load
     assert outcome.check.reports == 24
     assert not list((tmp_path).glob("dask.partitions/*/*.parquet"))      # the staging folder is cleaned up
 
