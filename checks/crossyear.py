@@ -145,6 +145,9 @@ def base_ctes(b, series: bool = True) -> list[str]:
     the builder's other temp tables) and every cross-year rule reads them."""
     from checks.agencies import join_amap, map_ctes
 
+    if b.con is not None and getattr(b, "_xy_done", False):
+        # made once per builder: the inline tables (registry, members, wanted cells) are not made again
+        return b.prelude(set()) + [f"{n} AS (SELECT * FROM gk_xy_{n})" for n in SHARED]
     mem = b.table("mem", MEM_COLS, member_rows())
     items = ", ".join(sorted({f"'{i}'" for _w, i, _c in want_rows()}))
     steps = [("amap", map_ctes(b.table)), ("yr", [YR_SQL.format(on=join_amap("cr", "a"))]),
