@@ -1,0 +1,648 @@
+"""Benchmark: every stage at 1k, 10k and 100k agency-years, and the check done the usual ways side by side.
+
+For each size N (``--sizes``, default 1000,10000,100000) the corpus is made by ``gongkai generate``
+(N/5 agencies × 2018–2022, so both template changes; 5 % of agency-years with an injected fault;
+report texts in every layout up to ``--text-max`` agency-years, statistics files only above it). Each
+stage runs as its own process; the parent reads the child's wall time, CPU time (user + sys) and
+peak memory (``ru_maxrss`` from ``os.wait4``, which includes the child's own children):
+
+==================  ==================================================================================
+stage               command
+==================  ==================================================================================
+generate            ``gongkai generate`` (not a target; for the record)
+extract             ``gongkai extract TEXTS --out extracted.csv`` (report-text files → extracted CSV)
+load                ``gongkai load STATS --db W`` (the generated extracted-statistics CSV files)
+duckdb_read_csv     DuckDB ``CREATE TABLE AS SELECT * FROM read_csv(…)`` of the same files (the yardstick)
+check_within        ``gongkai check`` with the cross-year rules switched off (``--config``)
+check_crossyear     ``gongkai check`` with only the 8 cross-year rules on (registry: ``GONGKAI_AGENCIES``)
+check               ``gongkai check``: every rule, as the nightly job runs it
+site                ``gongkai report --out SITE`` (the HTML site of that run)
+check_main          ``gongkai check`` with only the main rules on (sum-equals, at-most: totals, 其中 ≤ parent)
+hand_sql            hand-written DuckDB SQL for the same main rules (evaluate; evaluate + store failures)
+pandera_once        pandera: the evaluation frame (DuckDB) validated once, main rules
+gx_once             GX: the same frame, one checkpoint over the whole table, main rules
+pandera_per_group   pandera: one validation per agency-year (sampled above ``--pandera-sample``)
+gx_per_agency       GX: one checkpoint run per agency-year on its pandas frame (sampled, ``--gx-sample``)
+run                 ``gongkai run TEXTS --no-gx`` over the folder of report files (fresh warehouse)
+run_stats           ``gongkai run STATS --no-gx`` over the folder of extracted-statistics files
+==================  ==================================================================================
+
+The per-agency baselines are given the evaluation frame DuckDB computed (each rule instance's two
+sides): generous to them, as they then only compare. Sampled baselines are extrapolated per
+agency-year (``frame seconds + N × seconds per agency-year``) and marked ``extrapolated``.
+Writes ``bench/results/scale.json`` (machine, cpus, python, load average at the start and before each
+stage). The machine may be shared: CPU seconds are recorded next to wall seconds.
+
+    .venv/bin/python bench/bench_scale.py                        # 1k, 10k, 100k (about an hour on 2 cores)
+    .venv/bin/python bench/bench_scale.py --quick                # 1k only, small samples
+    .venv/bin/python bench/bench_scale.py --sizes 1000,10000 --skip gx_once,run_stats
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+YEARS = "2018-2022"
+N_YEARS = 5
+CROSS_CODES = ("Y-01", "Y-02", "Y-03", "Y-04", "C-01", "N-11", "N-12", "L-05")
+MAIN_KINDS = ("sum-equals", "at-most")
+STAGES = ("generate", "extract", "load", "duckdb_read_csv", "check_within", "check_crossyear", "check", "site",
+          "check_main", "hand_sql", "pandera_once", "gx_once", "pandera_per_group", "gx_per_agency", "run",
+          "run_stats")
+TARGETS = {
+    "check_within_100k_seconds": 20.0, "check_within_100k_peak_mb": 4096,
+    "check_crossyear_100k_seconds": 30.0,
+    "run_10k_files_seconds": 60.0, "run_100k_files_seconds": 600.0, "run_peak_mb": 4096,
+    "load_100k_seconds": 60.0, "load_vs_duckdb_read_csv": 3.0,
+    "check_vs_hand_sql": 2.0,
+    "extract_reports_per_cpu_second": 300.0,
+    "check_speedup_vs_gx_per_agency": 100.0, "check_speedup_vs_once": 3.0,
+}
+
+
+# ---------------------------------------------------------------------------------- children
+
+def gongkai() -> list[str]:
+    exe = Path(sys.executable).with_name("gongkai")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "checks.cli"]
+
+
+def measure(cmd: list[str], *, env: dict | None = None, timeout: float | None = None, log: Path | None = None) -> dict:
+    """Run ``cmd`` as a child; wall, user+sys CPU and peak RSS of the child (and its children)."""
+    full_env = {**os.environ, "GX_ANALYTICS_ENABLED": "False", "DO_NOT_TRACK": "1",
+                "PREFECT_LOGGING_LEVEL": "WARNING", **(env or {})}
+    load1 = round(os.getloadavg()[0], 2)
+    fd, out_name = tempfile.mkstemp(prefix="gk-scale-out-", suffix=".txt")
+    os.close(fd)
+    with open(out_name, "w+b") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT,
+                                start_new_session=True)
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer:
+            timer.start()
+        _, status, ru = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        if timer:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    os.unlink(out_name)
+    if log is not None:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(f"$ {' '.join(cmd)}\n{text[-4000:]}\n")
+    res = {"wall_seconds": round(wall, 3), "cpu_seconds": round(ru.ru_utime + ru.ru_stime, 3),
+           "user_seconds": round(ru.ru_utime, 3), "sys_seconds": round(ru.ru_stime, 3),
+           "peak_mb": round(ru.ru_maxrss / 1024, 1), "exit_code": proc.returncode, "load_average_1m": load1}
+    if timed_out.is_set():
+        res["timed_out_after_seconds"] = timeout
+    if proc.returncode not in (0, 1, 2):
+        res["output_tail"] = text[-1500:]
+    return res
+
+
+def worker(task: str, **kw) -> list[str]:
+    args = [sys.executable, str(Path(__file__).resolve()), "--worker", task]
+    for k, v in kw.items():
+        args += [f"--{k.replace('_', '-')}", str(v)]
+    return args
+
+
+# ---------------------------------------------------------------------------- in-child tasks
+
+def _main_catalogue():
+    from checks.rules import catalogue as C
+    cat = C.load_catalogue()
+    off = [r.code for r in cat.rules if r.kind not in MAIN_KINDS]
+    return cat.configured({}, off, source="bench: main rules")
+
+
+def _terms_frame(cat):
+    import pandas as pd
+    from checks.rules import catalogue as C
+    insts = C.expand(cat)
+    by = {r.code: r for r in cat.rules}
+    rows = [(i.iid, i.code, by[i.code].kind, by[i.code].tolerance, i.template, i.variant, t.side, t.cell.item,
+             t.cell.column, t.coef) for i in insts for t in i.terms]
+    return pd.DataFrame(rows, columns=["iid", "code", "kind", "tol", "template", "variant", "side", "item", "column",
+                                       "coef"])
+
+
+def task_hand_sql(db: str) -> dict:
+    """The tightest hand-written SQL for the main rules: per report × instance, the two sides from the
+    cells joined with a small terms table, failures kept; (a) counted, (b) stored in a table."""
+    import duckdb
+    from checks.rules.sql import variant_expr
+    cat = _main_catalogue()
+    terms = _terms_frame(cat)
+    con = duckdb.connect(db)
+    t0 = time.perf_counter()
+    con.register("terms_df", terms)
+    con.execute("CREATE TEMP TABLE ht AS SELECT * FROM terms_df")
+    con.execute("CREATE TEMP TABLE hi AS SELECT DISTINCT iid, code, kind, tol FROM ht")
+    q = f"""WITH r AS (SELECT report_id, agency, year, template, {variant_expr('r0')} AS variant
+                      FROM current_reports r0),
+tc AS (SELECT c.report_id, t.iid,
+              coalesce(sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'lhs'), 0) AS lhs,
+              coalesce(sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'rhs'), 0) AS rhs
+       FROM cells c JOIN r ON r.report_id = c.report_id
+       JOIN ht t ON t.template = r.template AND t.variant = r.variant AND t.item = c.item AND t."column" = c."column"
+       GROUP BY c.report_id, t.iid)
+SELECT tc.report_id, i.code, tc.iid, tc.lhs, tc.rhs FROM tc JOIN hi i USING (iid)
+WHERE CASE i.kind WHEN 'sum-equals' THEN abs(tc.lhs - tc.rhs) > i.tol ELSE tc.lhs > tc.rhs + i.tol END"""
+    prep = time.perf_counter() - t0
+    t = time.perf_counter()
+    n = con.execute(f"SELECT count(*) FROM ({q})").fetchone()[0]
+    evaluate = time.perf_counter() - t
+    t = time.perf_counter()
+    con.execute(f"CREATE TABLE bench_hand_findings AS {q}")
+    store = time.perf_counter() - t
+    con.execute("DROP TABLE bench_hand_findings")
+    con.close()
+    return {"failures": int(n), "prepare_seconds": round(prep, 3), "evaluate_seconds": round(evaluate, 3),
+            "evaluate_and_store_seconds": round(store + prep, 3), "instances": int(terms["iid"].nunique())}
+
+
+def _eval_frame(db: str, cat):
+    from checks import warehouse
+    from checks.gx import gx_frame
+    con = warehouse.connect(db, read_only=True)
+    try:
+        return gx_frame(con, catalogue=cat)
+    finally:
+        con.close()
+
+
+def task_pandera_once(db: str) -> dict:
+    from checks.rules import pandera_checks as P
+    cat = _main_catalogue()
+    t = time.perf_counter()
+    ev = _eval_frame(db, cat)
+    frame_s = time.perf_counter() - t
+    t = time.perf_counter()
+    found = P.findings_of(ev, P.build_evaluation_schema(cat), cat)
+    validate_s = time.perf_counter() - t
+    sev = {r.code: r.severity for r in cat.rules}
+    return {"rows": len(ev), "frame_seconds": round(frame_s, 3), "validate_seconds": round(validate_s, 3),
+            "failures": int(sum(1 for c in found["code"] if sev.get(c) != "info"))}
+
+
+def _gx_context(cat, templates: list[str], result_format: dict):
+    """An ephemeral GX context: one pandas asset, one suite, validation definition and checkpoint per template."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from checks.gx import suite_dict
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (ctx.data_sources.add_pandas("bench").add_dataframe_asset("rule_instances")
+             .add_batch_definition_whole_dataframe("whole"))
+    defs = {}
+    for t in templates:
+        suite = ctx.suites.add(gx.ExpectationSuite(**suite_dict(cat, t)))
+        defs[t] = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"v-{t}", data=batch, suite=suite))
+    return gx, ctx, defs
+
+
+def task_gx_once(db: str) -> dict:
+    from checks import templates as T
+    from checks.gx import INDEX_COLUMNS
+    cat = _main_catalogue()
+    t = time.perf_counter()
+    ev = _eval_frame(db, cat)
+    frame_s = time.perf_counter() - t
+    t = time.perf_counter()
+    fmt = {"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}
+    gx, ctx, defs = _gx_context(cat, list(T.TEMPLATE_IDS), fmt)
+    cp = ctx.checkpoints.add(gx.Checkpoint(name="once", validation_definitions=list(defs.values()), actions=[],
+                                           result_format=fmt))
+    setup_s = time.perf_counter() - t
+    t = time.perf_counter()
+    result = cp.run(batch_parameters={"dataframe": ev})
+    n = sum(len(r.result.get("unexpected_index_list") or []) for run in result.run_results.values()
+            for r in run.results)
+    validate_s = time.perf_counter() - t
+    return {"rows": len(ev), "frame_seconds": round(frame_s, 3), "setup_seconds": round(setup_s, 3),
+            "validate_seconds": round(validate_s, 3), "failing_rows": int(n)}
+
+
+def _sample_ids(ev, k: int) -> tuple[list, int]:
+    import numpy as np
+    ids = ev["report_id"].unique()
+    if k >= len(ids):
+        return list(ids), len(ids)
+    rng = np.random.default_rng(13)
+    return list(rng.choice(ids, size=k, replace=False)), len(ids)
+
+
+def task_pandera_per_group(db: str, sample: int, reports: int) -> dict:
+    import pandera.pandas as pa
+    from checks.rules import pandera_checks as P
+    cat = _main_catalogue()
+    t = time.perf_counter()
+    ev = _eval_frame(db, cat)
+    frame_s = time.perf_counter() - t
+    schema = P.build_evaluation_schema(cat)
+    ids, total = _sample_ids(ev, sample)
+    groups = dict(tuple(ev.groupby("report_id", sort=False)))
+    t = time.perf_counter()
+    failing = 0
+    for rid in ids:
+        try:
+            schema.validate(groups[rid], lazy=True)
+        except pa.errors.SchemaErrors:
+            failing += 1
+    per = (time.perf_counter() - t) / max(1, len(ids))
+    n = reports or total
+    return {"rows": len(ev), "frame_seconds": round(frame_s, 3), "agency_years_run": len(ids),
+            "agency_years": n, "seconds_per_agency_year": round(per, 5), "failing_agency_years_in_sample": failing,
+            "extrapolated": len(ids) < n, "estimated_total_seconds": round(frame_s + per * n, 1)}
+
+
+def task_gx_per_agency(db: str, sample: int, reports: int) -> dict:
+    from checks import templates as T
+    cat = _main_catalogue()
+    t = time.perf_counter()
+    ev = _eval_frame(db, cat)
+    frame_s = time.perf_counter() - t
+    t = time.perf_counter()
+    gx, ctx, defs = _gx_context(cat, list(T.TEMPLATE_IDS), {"result_format": "SUMMARY"})
+    cps = {tid: ctx.checkpoints.add(gx.Checkpoint(name=f"cp-{tid}", validation_definitions=[d], actions=[],
+                                                  result_format={"result_format": "SUMMARY"}))
+           for tid, d in defs.items()}
+    setup_s = time.perf_counter() - t
+    ids, total = _sample_ids(ev, sample)
+    groups = dict(tuple(ev.groupby("report_id", sort=False)))
+    t = time.perf_counter()
+    failing = 0
+    for rid in ids:
+        g = groups[rid]
+        res = cps[g["template"].iloc[0]].run(batch_parameters={"dataframe": g})
+        failing += not res.success
+    per = (time.perf_counter() - t) / max(1, len(ids))
+    n = reports or total
+    return {"rows": len(ev), "frame_seconds": round(frame_s, 3), "setup_seconds": round(setup_s, 3),
+            "agency_years_run": len(ids), "agency_years": n, "seconds_per_agency_year": round(per, 4),
+            "failing_agency_years_in_sample": failing, "extrapolated": len(ids) < n,
+            "estimated_total_seconds": round(frame_s + setup_s + per * n, 1)}
+
+
+def task_duckdb_read_csv(stats: str, db: str) -> dict:
+    """DuckDB reading the same extracted-statistics files into tables (cells and narrative)."""
+    import duckdb
+    files = sorted(str(p) for p in Path(stats).rglob("*.csv"))
+    cells = [f for f in files if ".narrative." not in f and ".issues." not in f]
+    narr = [f for f in files if ".narrative." in f]
+    con = duckdb.connect(db)
+    t = time.perf_counter()
+    con.execute("CREATE TABLE cells AS SELECT * FROM read_csv(?, union_by_name = true, all_varchar = false)", [cells])
+    if narr:
+        con.execute("CREATE TABLE narrative AS SELECT * FROM read_csv(?, union_by_name = true)", [narr])
+    n = con.execute("SELECT count(*) FROM cells").fetchone()[0]
+    con.close()
+    return {"seconds": round(time.perf_counter() - t, 3), "cells": int(n), "files": len(cells) + len(narr)}
+
+
+def task_profile(cmd: str, out: str) -> dict:
+    """cProfile of a gongkai command run in this process; the top functions by cumulative and own time."""
+    import cProfile
+    import io
+    import pstats
+    import shlex
+    from checks.cli import main as cli_main
+    pr = cProfile.Profile()
+    argv = shlex.split(cmd)
+    t = time.perf_counter()
+    pr.enable()
+    try:
+        cli_main(argv, standalone_mode=False)
+    except SystemExit:
+        pass
+    finally:
+        pr.disable()
+    wall = time.perf_counter() - t
+    pr.dump_stats(out)
+    s = io.StringIO()
+    st = pstats.Stats(pr, stream=s)
+    st.sort_stats("tottime").print_stats(25)
+    st.sort_stats("cumulative").print_stats(40)
+    Path(out).with_suffix(".txt").write_text(s.getvalue(), encoding="utf-8")
+    return {"seconds": round(wall, 2), "profile": out}
+
+
+TASKS = {"hand_sql": task_hand_sql, "pandera_once": task_pandera_once, "gx_once": task_gx_once,
+         "pandera_per_group": task_pandera_per_group, "gx_per_agency": task_gx_per_agency,
+         "duckdb_read_csv": task_duckdb_read_csv, "profile": task_profile}
+
+
+# ------------------------------------------------------------------------------------ driver
+
+def write_configs(work: Path) -> dict[str, Path]:
+    from checks.rules import catalogue as C
+    cat = C.load_catalogue()
+    codes = [r.code for r in cat.rules]
+    sets = {"within": [c for c in codes if c in CROSS_CODES],
+            "crossyear": [c for c in codes if c not in CROSS_CODES],
+            "main": [r.code for r in cat.rules if r.kind not in MAIN_KINDS]}
+    out = {}
+    for name, off in sets.items():
+        p = work / f"config-{name}.yaml"
+        p.write_text("disabled: [" + ", ".join(off) + "]\n", encoding="utf-8")
+        out[name] = p
+    return out
+
+
+def findings_of_last_run(db: Path) -> dict:
+    import duckdb
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        row = con.execute("SELECT reports, errors, warnings, infos, epoch(finished_at) - epoch(started_at) "
+                          "FROM check_runs ORDER BY started_at DESC LIMIT 1").fetchone()
+        return {"reports": row[0], "errors": row[1], "warnings": row[2], "infos": row[3],
+                "run_check_seconds": round(row[4], 3)}
+    finally:
+        con.close()
+
+
+def mb(path: Path) -> float:
+    if path.is_file():
+        return round(path.stat().st_size / 1e6, 1)
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6, 1)
+
+
+def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
+    agencies = max(1, n // N_YEARS)
+    texts = n <= args.text_max
+    corpus = work / f"corpus-{n}"
+    res: dict = {"agency_years": agencies * N_YEARS, "agencies": agencies, "years": YEARS,
+                 "report_texts": texts, "stages": {}}
+    st = res["stages"]
+    skip = set(args.skip)
+    to = args.timeout
+
+    def say(name: str) -> None:
+        r = st[name]
+        extra = f" (timed out after {r['timed_out_after_seconds']} s)" if "timed_out_after_seconds" in r else ""
+        print(f"  {n:>7,} {name:<18} {r.get('wall_seconds', '-'):>8} s wall  {r.get('cpu_seconds', '-'):>8} s cpu  "
+              f"{r.get('peak_mb', '-'):>7} MB  exit {r.get('exit_code', '-')}{extra}", flush=True)
+
+    # generate
+    st["generate"] = measure([*gongkai(), "generate", "-n", str(agencies), "--years", YEARS, "--seed", str(args.seed),
+                              "--out", str(corpus), "--layouts", "all" if texts else "none", "--quiet"], log=log)
+    say("generate")
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    res["cells"] = manifest["cells"]
+    res["stats_mb"] = mb(corpus / "stats")
+    if texts:
+        res["texts_mb"] = mb(corpus / "texts")
+        res["text_files"] = manifest["text_files"]
+    env = {"GONGKAI_AGENCIES": str(corpus / "agencies.csv")}
+    db = work / f"w-{n}.duckdb"
+
+    if texts and "extract" not in skip:
+        ext = work / f"extracted-{n}" / "extracted.csv"
+        st["extract"] = measure([*gongkai(), "extract", str(corpus / "texts"), "--out", str(ext), "--quiet"],
+                                env=env, timeout=to, log=log)
+        r = st["extract"]
+        r["reports_per_second"] = round(manifest["text_files"] / r["wall_seconds"], 1)
+        r["reports_per_cpu_second"] = round(manifest["text_files"] / max(r["cpu_seconds"], 1e-9), 1)
+        r["output_mb"] = mb(ext.parent)
+        say("extract")
+        shutil.rmtree(ext.parent, ignore_errors=True)
+
+    st["load"] = measure([*gongkai(), "load", str(corpus / "stats"), "--db", str(db), "--quiet"], env=env,
+                         timeout=to, log=log)
+    st["load"]["cells_per_second"] = round(res["cells"] / st["load"]["wall_seconds"])
+    say("load")
+    res["warehouse_mb_after_load"] = mb(db)
+    if "duckdb_read_csv" not in skip:
+        ydb = work / f"yard-{n}.duckdb"
+        st["duckdb_read_csv"] = measure(worker("duckdb_read_csv", stats=corpus / "stats", db=ydb), timeout=to, log=log)
+        say("duckdb_read_csv")
+        res["duckdb_read_csv_mb"] = mb(ydb)
+        ydb.unlink(missing_ok=True)
+        st["load"]["vs_duckdb_read_csv"] = round(st["load"]["wall_seconds"] / st["duckdb_read_csv"]["wall_seconds"], 1)
+
+    def check(name: str, config: str | None) -> None:
+        if name in skip:
+            return
+        cmd = [*gongkai(), "check", "--db", str(db), "--quiet"] + (["--config", str(configs[config])] if config else [])
+        st[name] = measure(cmd, env=env, timeout=to, log=log)
+        if "timed_out_after_seconds" not in st[name]:
+            st[name]["findings"] = findings_of_last_run(db)
+        say(name)
+
+    check("check_within", "within")
+    check("check_crossyear", "crossyear")
+    check("check", None)
+    if "site" not in skip:
+        site = work / f"site-{n}"
+        st["site"] = measure([*gongkai(), "report", "--db", str(db), "--out", str(site), "--quiet"], env=env,
+                             timeout=to, log=log)
+        st["site"]["site_mb"] = mb(site) if site.exists() else None
+        say("site")
+        shutil.rmtree(site, ignore_errors=True)
+    check("check_main", "main")
+    res["warehouse_mb_after_checks"] = mb(db)
+
+    if "hand_sql" not in skip:
+        st["hand_sql"] = measure(worker("hand_sql", db=db), timeout=to, log=log)
+        say("hand_sql")
+    for name, kw in (("pandera_once", {}), ("gx_once", {}),
+                     ("pandera_per_group", {"sample": args.pandera_sample, "reports": res["agency_years"]}),
+                     ("gx_per_agency", {"sample": args.gx_sample, "reports": res["agency_years"]})):
+        if name in skip:
+            continue
+        if name == "gx_once" and res["agency_years"] > args.gx_once_max:
+            st[name] = {"not_run": f"above --gx-once-max {args.gx_once_max} agency-years"}
+            continue
+        st[name] = measure(worker(name, db=db, **kw), timeout=to, log=log)
+        say(name)
+    # the in-child figures: each worker prints nothing; it writes its JSON next to the db
+    for name in ("hand_sql", "pandera_once", "gx_once", "pandera_per_group", "gx_per_agency", "duckdb_read_csv"):
+        f = Path(str(db if name != "duckdb_read_csv" else work / f"yard-{n}.duckdb") + f".{name}.json")
+        if f.is_file() and name in st:
+            st[name]["inner"] = json.loads(f.read_text(encoding="utf-8"))
+            f.unlink()
+
+    if texts and "run" not in skip:
+        rdb, rout = work / f"run-{n}.duckdb", work / f"run-{n}"
+        st["run"] = measure([*gongkai(), "run", str(corpus / "texts"), "--db", str(rdb), "--out", str(rout),
+                             "--no-gx", "--quiet"], env=env, timeout=to, log=log)
+        st["run"]["files"] = manifest["text_files"]
+        say("run")
+        shutil.rmtree(rout, ignore_errors=True)
+        rdb.unlink(missing_ok=True)
+    if "run_stats" not in skip:
+        rdb, rout = work / f"runs-{n}.duckdb", work / f"runs-{n}"
+        st["run_stats"] = measure([*gongkai(), "run", str(corpus / "stats"), "--db", str(rdb), "--out", str(rout),
+                                   "--no-gx", "--quiet"], env=env, timeout=to, log=log)
+        say("run_stats")
+        shutil.rmtree(rout, ignore_errors=True)
+        rdb.unlink(missing_ok=True)
+    res["warehouse_mb_per_100k"] = round(res["warehouse_mb_after_load"] * 100_000 / res["agency_years"], 1)
+    if not args.keep:
+        shutil.rmtree(corpus, ignore_errors=True)
+        db.unlink(missing_ok=True)
+    return res
+
+
+def ratios(res: dict) -> dict:
+    """Speed-ups and ratios the targets name, per size."""
+    out = {}
+    st = res["stages"]
+
+    def w(name):
+        r = st.get(name) or {}
+        return None if "timed_out_after_seconds" in r or "wall_seconds" not in r else r["wall_seconds"]
+
+    def inner(name, key):
+        return ((st.get(name) or {}).get("inner") or {}).get(key)
+    if w("load") and w("duckdb_read_csv"):
+        inner_read = inner("duckdb_read_csv", "seconds")
+        out["load_vs_duckdb_read_csv_process"] = round(w("load") / w("duckdb_read_csv"), 1)
+        if inner_read:
+            out["load_vs_duckdb_read_csv_query"] = round(w("load") / inner_read, 1)
+    hs = inner("hand_sql", "evaluate_and_store_seconds")
+    he = inner("hand_sql", "evaluate_seconds")
+    inproc = ((st.get("check_main") or {}).get("findings") or {}).get("run_check_seconds")
+    if w("check_main") and hs:
+        out["check_main_process_vs_hand_sql_store"] = round(w("check_main") / hs, 1)
+        if inproc:   # the check itself (run_check, in the process) against the hand SQL's queries
+            out["check_main_vs_hand_sql_store"] = round(inproc / hs, 1)
+            out["check_main_vs_hand_sql_evaluate"] = round(inproc / he, 1)
+    for base in ("pandera_once", "gx_once"):
+        r = st.get(base) or {}
+        if w("check_main") and w(base):
+            out[f"speedup_vs_{base}"] = round(w(base) / w("check_main"), 1)
+    for base in ("pandera_per_group", "gx_per_agency"):
+        est = inner(base, "estimated_total_seconds")
+        if w("check_main") and est:
+            out[f"speedup_vs_{base}"] = round(est / w("check_main"), 1)
+            if w("check"):
+                out[f"speedup_full_check_vs_{base}"] = round(est / w("check"), 1)
+    if st.get("extract"):
+        out["extract_reports_per_cpu_second"] = st["extract"].get("reports_per_cpu_second")
+    return out
+
+
+def growth(sizes: dict) -> dict:
+    """Per stage: wall seconds at each size and the ratio per 10× more agency-years."""
+    keys = sorted(sizes, key=int)
+    out = {}
+    for stage in STAGES:
+        pts = [(int(k), sizes[k]["stages"].get(stage, {}).get("wall_seconds")) for k in keys]
+        pts = [(n, s) for n, s in pts if s]
+        if len(pts) < 2:
+            continue
+        steps = {f"{a[0]}→{b[0]}": round(b[1] / a[1], 1) for a, b in zip(pts, pts[1:])}
+        out[stage] = {"wall_seconds": {str(n): s for n, s in pts}, "ratio": steps}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1000,10000,100000", help="agency-years, comma-separated")
+    ap.add_argument("--quick", action="store_true", help="1k only, small samples (a smoke run)")
+    ap.add_argument("--text-max", type=int, default=10_000,
+                    help="report texts (extract, run over files) only up to this many agency-years")
+    ap.add_argument("--gx-sample", type=int, default=200, help="agency-years GX validates one by one")
+    ap.add_argument("--pandera-sample", type=int, default=2000, help="agency-years pandera validates one by one")
+    ap.add_argument("--gx-once-max", type=int, default=100_000, help="GX once over the table up to this size")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds any one stage may take")
+    ap.add_argument("--skip", default="", help="stages to leave out, comma-separated")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new one under /tmp)")
+    ap.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
+    # a child task (internal)
+    ap.add_argument("--worker", choices=sorted(TASKS), help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--stats", help=argparse.SUPPRESS)
+    ap.add_argument("--sample", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--reports", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--cmd", help=argparse.SUPPRESS)
+    ap.add_argument("--profile-out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        fn = TASKS[args.worker]
+        kw = {k: getattr(args, k) for k in ("db", "stats", "sample", "reports") if k in fn.__code__.co_varnames[:fn.__code__.co_argcount]}
+        if args.worker == "profile":
+            kw = {"cmd": args.cmd, "out": args.profile_out}
+        result = fn(**kw)
+        if args.db:
+            Path(args.db + f".{args.worker}.json").write_text(json.dumps(result), encoding="utf-8")
+        print(json.dumps(result))
+        return 0
+
+    sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.quick:
+        args.gx_sample, args.pandera_sample = min(args.gx_sample, 50), min(args.pandera_sample, 200)
+    args.skip = [s for s in args.skip.split(",") if s]
+    bad = set(args.skip) - set(STAGES)
+    if bad:
+        ap.error(f"--skip: unknown stage(s) {', '.join(sorted(bad))} (known: {', '.join(STAGES)})")
+    work = args.work or Path(tempfile.mkdtemp(prefix="gk-scale-", dir="/tmp"))
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "children.log"
+    configs = write_configs(work)
+    result = {"benchmark": "scale", "when": dt.datetime.now().isoformat(timespec="seconds"),
+              "machine": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version(),
+              "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+              "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+              "seed": args.seed, "years": YEARS, "gx_sample": args.gx_sample, "pandera_sample": args.pandera_sample,
+              "text_max": args.text_max, "targets": TARGETS, "sizes": {}}
+    try:
+        import duckdb
+        import great_expectations
+        import pandera
+        result["versions"] = {"duckdb": duckdb.__version__, "great_expectations": great_expectations.__version__,
+                              "pandera": pandera.__version__}
+    except ImportError:
+        pass
+    print(f"scale benchmark in {work} (load average {result['load_average_at_start']})", flush=True)
+    for n in sizes:
+        t = time.perf_counter()
+        r = run_size(n, args, work, configs, log)
+        r["ratios"] = ratios(r)
+        r["seconds_total"] = round(time.perf_counter() - t, 1)
+        result["sizes"][str(r["agency_years"])] = r
+        result["growth"] = growth(result["sizes"])
+        result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = args.out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.replace(args.out)
+        print(f"  {n:,}: ratios {r['ratios']}", flush=True)
+    if not args.keep and args.work is None:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"→ {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
