@@ -29,7 +29,7 @@ SIDE = {"narrative": "SELECT r.agency, r.year, n.key, n.value, n.raw, n.sentence
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dask") / "corpus"
-    generate_corpus(out, 8, (2018, 2020, 2022), seed=5, faults=0.2)
+    generate_corpus(out, 6, (2018, 2020, 2022), seed=5, faults=0.2)
     folder = sorted((out / "texts").glob("*/2018"))[0]
     (folder / "notes.txt").write_text("本页为新闻稿，没有统计表。\n", encoding="utf-8")
     return out / "texts"
@@ -45,7 +45,7 @@ def _rows(db: Path) -> dict:
 
 def test_plan_groups_by_folder_and_chunks(corpus):
     plan = partitions.plan([corpus], chunk=3)
-    assert plan.report_files == 25 and not plan.tables
+    assert plan.report_files == 19 and not plan.tables
     names = [p.name for p in plan.partitions]
     assert names == sorted(names) and all(len(p.files) <= 3 for p in plan.partitions)
     region = sorted((corpus).glob("*/2018"))[0].parent.name
@@ -57,19 +57,18 @@ def test_dask_cluster_gives_exactly_the_cells_of_the_serial_load(corpus, tmp_pat
 
     files = sorted(str(f) for f in corpus.rglob("*") if f.is_file())     # named one by one: chunks of 7 files
     serial = warehouse.load_paths(files, tmp_path / "serial.duckdb")
-    # 2 workers as threads of this process: the cluster starts in a second (the default is processes)
-    outcome = distributed.run(files, str(tmp_path / "dask.duckdb"), None, workers=2, gx=False, chunk=7,
-                              processes=False)
+    # extract on a cluster of 2 workers (threads of this process: it starts in a second; the default
+    # is processes), load with one writer — the flow `gongkai run --workers` runs before its check
+    loaded = distributed.load_on_dask(files, str(tmp_path / "dask.duckdb"), workers=2, chunk=7, processes=False)
     a, b = _rows(tmp_path / "serial.duckdb"), _rows(tmp_path / "dask.duckdb")
-    assert len(a["cells"]) > 3000 and len(a["narrative"]) > 30
+    assert len(a["cells"]) > 2000 and len(a["narrative"]) > 30
     for k in a:
         assert b[k] == a[k], k
     rejected = sorted(f.message for f in serial.rejected)
-    assert rejected == sorted(f.message for f in outcome.load.rejected) and len(rejected) == 1
+    assert rejected == sorted(f.message for f in loaded.rejected) and len(rejected) == 1
     assert "notes.txt" in rejected[0] and "no statistics table" in rejected[0]
-    assert outcome.load.exit_code == serial.exit_code == 1
-    assert sorted(f.file for f in outcome.load.files) == files          # per report file, as the serial load
-    assert outcome.check.reports == 24
+    assert loaded.exit_code == serial.exit_code == 1
+    assert sorted(f.file for f in loaded.files) == files          # per report file, as the serial load
     assert not list((tmp_path).glob("dask.partitions/*/*.parquet"))      # the staging folder is cleaned up
 
 
