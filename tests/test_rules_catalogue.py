@@ -24,6 +24,7 @@ EXPECTED = {  # code: (kind, severity) — SOFT rules are warnings, EQ/LE ones e
     "L-01": ("heading-has-value", "warning"), "L-02": ("parent-filled", "error"),
     "L-03": ("required-section", "error"), "L-04": ("required-row", "warning"), "L-06": ("not-text", "error"),
     "B-01": ("blank-cell", "info"), "B-02": ("blank-table", "warning"), "B-03": ("blank-report", "warning"),
+    "B-04": ("blank-sums", "info"),
     "Q-01": ("quarantined-row", "warning"), "Q-02": ("extraction-issue", "warning"),
     "W-01": ("waiver-expired", "info"),
     # across years and against the narrative (issue 9)

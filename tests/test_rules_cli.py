@@ -43,7 +43,7 @@ def test_check_seeds_exit_1_and_json(seeds_db):
     assert r.exit_code == 1
     out = json.loads(r.stdout)
     assert {k: out["summary"][k] for k in ("error", "warning", "info", "waived")} == \
-        {"error": 5, "warning": 9, "info": 83, "waived": 0}
+        {"error": 5, "warning": 9, "info": 17, "waived": 0}
     assert out["summary"]["reports"] == 5 and len(out["reports"]) == 5 and out["exit_code"] == 1
     first = out["findings"][0]                       # the one JSON shape (checks.exports.JSON_KEYS)
     assert set(first) == set(EXPORT_COLUMNS)
@@ -56,7 +56,7 @@ def test_check_human_output_and_quiet(seeds_db):
     r = gk("check", "--db", seeds_db)
     assert r.exit_code == 1
     assert "ERROR   O-15  old.s8.staff.total :353" in r.stdout
-    assert "5 report(s) checked (strict) → 5 error(s), 9 warning(s), 83 info, 0 waived" in r.stdout
+    assert "5 report(s) checked (strict) → 5 error(s), 9 warning(s), 17 info, 0 waived" in r.stdout
     q = gk("check", "--db", seeds_db, "--quiet")
     assert q.exit_code == 1 and q.stdout == ""
 
@@ -120,7 +120,7 @@ def test_waivers_active_and_expired(tmp_path, seeds_db):
     assert {(f["code"], f["waived"], f["waiver_reason"]) for f in ak} == {
         ("O-15", True, "已核实：从事人员为兼职 2 人"), ("L-02", True, "同上")}
     assert {k: out["summary"][k] for k in ("error", "warning", "info", "waived")} == \
-        {"error": 3, "warning": 9, "info": 84, "waived": 2}
+        {"error": 3, "warning": 9, "info": 18, "waived": 2}
     w01 = [f for f in out["findings"] if f["code"] == "W-01"]
     assert len(w01) == 1 and w01[0]["severity"] == "info" and "2020-01-01" in w01[0]["message"]
     o3 = [f for f in out["findings"] if f["code"] == "O-03" and f["severity"] == "warning"]

@@ -123,15 +123,19 @@ def test_strict_blank_in_a_failing_sum():
     assert keys(df, with_info=True) == {
         ("N-01", "v2019.s3.new_received", "natural", "error", False),   # fails even with blank = 0
         ("N-01", "v2019.s3.new_received", "total", "error", True),
-        ("N-03", "v2019.s3.carried_over", "total", "info", False),      # holds with blank = 0: info
-        ("N-08", "v2019.s3.result.total", "natural", "info", False),
+        ("B-04", "", "", "info", False),            # N-03 and N-08 hold with blank = 0: one info per report
         ("B-01", "v2019.s3", "", "info", False),    # the table with its blank cell listed
     }
+    assert one(df, "B-04", "", "").message.endswith("：N-03 ×1、N-08 ×1")
     f = one(df, "N-01", "v2019.s3.new_received", "natural")
     assert (f.actual, f.expected, bool(f.lenient)) == (3, 0, False)
     assert f.message.endswith("：3 + 空 ≠ 0 + 0（1 个单元格未填数字，按 0 计算仍不成立，结果不精确）")
     assert f.message_en.endswith(": 3 + blank ≠ 0 + 0 (1 cell(s) hold no number; taken as 0 it still fails; inexact)")
-    i = one(df, "N-03", "v2019.s3.carried_over", "total")
+    # with B-04 off, each comparison that holds only with blanks as 0 is an info finding of its own rule
+    off = check(template_rows(V19, BLANK_N01), catalogue=C.load_catalogue().configured(disabled=["B-04"]))
+    assert keys(off, with_info=True) - keys(df, with_info=True) == {
+        ("N-03", "v2019.s3.carried_over", "total", "info", False), ("N-08", "v2019.s3.result.total", "natural", "info", False)}
+    i = one(off, "N-03", "v2019.s3.carried_over", "total")
     assert i.message.endswith("：0 = 空 + 0 + 0 + 0 + 0 + 0（=0）（1 个单元格未填数字，按 0 计算成立，无法精确校验）")
     b = one(df, "B-01", "v2019.s3", "")
     assert b.message == ("「三、收到和处理政府信息公开申请情况」有 1 个参与合计校验的单元格未填数字："
@@ -182,8 +186,9 @@ def test_blank_total_over_filled_parts():
 
 def test_blank_total_over_zero_parts_is_only_info():
     df = check(template_rows(OLD, {"old.s8.staff.total": ""}))
-    assert keys(df, with_info=True) == {("O-15", "old.s8.staff.total", "value", "info", False),
+    assert keys(df, with_info=True) == {("B-04", "", "", "info", False),
                                         ("B-01", "old.s8", "", "info", False)}
+    assert one(df, "B-04", "", "").message == "有 1 条勾稽关系仅在空白单元格按 0 计算时成立，无法精确校验：O-15 ×1"
 
 
 def test_matrix_total_column_blank():
@@ -255,12 +260,14 @@ def test_missing_section_row_cell_and_unknown_row():
         ("测试局", "L-04", "old.s2.interpretations", "", "warning"),      # one for the row
         ("测试局", "L-04", "old.s3.received.email", "value", "warning"),  # a row the template lacks
         ("新表局", "L-04", "v2019.s3.carry_forward", "legal", "warning"),  # one cell of a row
-        ("新表局", "N-01", "v2019.s3.new_received", "legal", "info"),      # its sums become inexact
-        ("新表局", "N-03", "v2019.s3.carry_forward", "total", "info"),
+        ("新表局", "B-04", "", "", "info"),                               # its sums become inexact
     }
+    assert one(df[df.agency == "新表局"], "B-04", "", "").message.endswith("：N-01 ×1、N-03 ×1")
     assert one(df, "L-03", "old.s9", "").message == "缺少「九、政府信息公开会议和培训情况」：报告中没有该部分的任何单元格（缺失不等于 0）"
     assert one(df, "L-04", "old.s3.received.email").message == "模板中没有的行：old.s3.received.email（value），原文标签「插入的行」，值「3」"
-    assert "缺" in one(df, "N-01", "v2019.s3.new_received", "legal").message
+    off = check(template_rows(V19, drop={("v2019.s3.carry_forward", "legal")}, agency="新表局"),
+                catalogue=C.load_catalogue().configured(disabled=["B-04"]))
+    assert "缺" in one(off, "N-01", "v2019.s3.new_received", "legal").message
 
 
 def test_missing_table_is_not_zeros():

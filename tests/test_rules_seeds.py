@@ -97,6 +97,23 @@ def test_seed_blanks_are_visible_but_not_errors(seeds):
     con, strict, _ = seeds
     df = _findings(con, strict.run_id)
     info = df[df.severity == "info"]
+    # comparisons that hold only with blanks as 0: one B-04 per report naming the rules, not one row each
+    b04 = info[info.code == "B-04"].set_index("agency")
+    assert b04.loc[A001, "actual"] == 47 and b04.loc[A001, "message"] == (
+        "有 47 条勾稽关系仅在空白单元格按 0 计算时成立，无法精确校验：N-01 ×7、N-02 ×7、N-03 ×23、N-04 ×1、N-05 ×1、"
+        "N-06 ×1、N-08 ×7")
+    assert "O-14 ×1" in b04.loc[A000, "message"] and "O-14 ×1" in b04.loc[A000, "message_en"]
+    assert not set(info.code) - {"B-01", "B-04"}
+    assert (info[info.agency == A001].code.value_counts().to_dict() == {"B-01": 2, "B-04": 1})
+    assert set(df[df.agency == A001].severity) == {"info"}
+
+
+def test_seed_blank_comparisons_one_by_one_with_b04_off(seeds):
+    """With B-04 switched off, each comparison that holds only with blanks as 0 is its own info finding."""
+    con, _, _ = seeds
+    run = S.run_check(con, C.load_catalogue().configured(disabled=["B-04"]))
+    df = _findings(con, run.run_id)
+    info = df[df.severity == "info"]
     # 000: 行政诉讼数量 total blank with blank children: inexact, holds as 0, each blank cell listed
     o14 = info[(info.agency == A000) & (info.code == "O-14")]
     assert len(o14) == 1 and not o14.iloc[0].exact
@@ -147,8 +164,11 @@ def test_evaluation_frame_agrees_with_findings(seeds):
     found = {(r.report_id, r.code, r.item, r.column) for r in df.itertuples()
              if r.code in comp and r.severity != "info"}
     assert failing == found
-    inexact_ok = {(r.report_id, r.code, r.item, r.column) for r in ev.itertuples() if r.ok and not r.exact}
-    assert inexact_ok == {(r.report_id, r.code, r.item, r.column) for r in df.itertuples()
-                          if r.code in comp and r.severity == "info"}
+    # comparisons that hold only with blanks as 0: counted per report and rule in B-04's message
+    inexact_ok = ev[ev.ok & ~ev.exact].groupby("report_id")["code"].value_counts()
+    b04 = df[df.code == "B-04"].set_index("report_id")
+    assert set(b04.index) == set(inexact_ok.index.get_level_values(0))
+    for rid, msg in b04["message"].items():
+        assert msg.split("：", 1)[1] == "、".join(f"{c} ×{n}" for c, n in sorted(inexact_ok.loc[rid].items()))
     assert set(ev.columns) >= {"agency", "year", "template", "report_id", "code", "instance_id", "item", "column",
                                "lhs", "rhs", "n_blank", "exact", "ok"}

@@ -193,14 +193,67 @@ def comparison_ctes(b, rules) -> list[str]:
     return [inst, terms, iparts, tc, bl, ev, res]
 
 
+@register
+class BlankSums(Kind):
+    """Comparisons that hold only when blank cells count as 0, folded: one information finding per
+    report (strict mode), ``actual`` = how many such comparisons, the message names the rules and how
+    many of each (``{rules}``). It runs in the comparison batch (one evaluation for both). With the rule
+    switched off, each such comparison is an information finding of its own rule, as before."""
+
+    name, family = "blank-sums", "cell"
+    placeholders = frozenset({"n", "rules"})
+
+    @classmethod
+    def batch(cls) -> object:
+        return Comparison
+
+    @classmethod
+    def sql(cls, b, rules) -> list[tuple[str, str]]:
+        return Comparison.sql(b, rules)
+
+
+def _blank_sums_sql(b, rule) -> tuple[list[str], str]:
+    """CTEs and SELECT of the folded finding of ``rule`` (kind blank-sums) over ``res``."""
+    from checks.rules.sql import lit
+
+    held = f"""held AS (
+  SELECT report_id, code, count(*) AS k, min(source_line) AS line, any_value(source_file) AS file
+  FROM res WHERE ok AND n_blank > 0 GROUP BY report_id, code),
+heldr AS (
+  SELECT report_id, sum(k) AS n, string_agg(code || ' ×' || k, '、' ORDER BY code) AS rules_zh,
+         string_agg(code || ' ×' || k, ', ' ORDER BY code) AS rules_en,
+         min(line) AS source_line, any_value(file) AS source_file
+  FROM held GROUP BY report_id)"""
+
+    def msg(lang: str) -> str:
+        return M.fill_sql(M.sql_text(rule.message[lang]), {"n": "CAST(h.n AS VARCHAR)", "rules": f"h.rules_{lang}"})
+    select = FINDINGS.select({
+        "run_id": lit(b.run_id), "code": lit(rule.code), "name": lit(rule.name), "severity": lit(rule.severity),
+        "agency": "r.agency", "year": "r.year", "template": "r.template", "item": "NULL", "column": "NULL",
+        "actual": "h.n", "message": msg("zh"), "message_en": msg("en"),
+        "source_file": "coalesce(h.source_file, r.source_file)", "source_line": "h.source_line",
+        "report_id": "h.report_id", "exact": "FALSE", "lenient": "FALSE"})
+    return [held], f"{select}\nFROM heldr h JOIN reps r ON r.report_id = h.report_id"
+
+
 def comparison_sql(b, rules) -> str:
-    """Findings of every comparison rule: failures, and (strict) instances that hold only with blanks as 0."""
+    """Findings of every comparison rule: failures, and (strict) instances that hold only with blanks as 0
+    — one finding each, or folded into one per report when a ``blank-sums`` rule is in the batch."""
     from checks.rules.sql import lit
 
     L = lit(b.lenient)
-    ctes = b.prelude({"status"}) + comparison_ctes(b, rules)
+    fold = [r for r in rules if r.kind == BlankSums.name] if not b.lenient else []
+    rules = [r for r in rules if r.family == "comparison"]
+    # B-04 on: comparisons that hold only with blanks as 0 are its finding, not their rule's (also when
+    # one rule's SQL is asked for alone); B-04 alone still evaluates every comparison
+    folded = not b.lenient and any(r.kind == BlankSums.name for r in b.catalogue.enabled())
+    evaluated = b.catalogue.enabled("comparison") if fold else rules
+    ctes = b.prelude({"status"}) + comparison_ctes(b, evaluated)
     shown = "(coalesce(c.value, 0) <> 0 OR coalesce(c.state, '') = 'TEXT')"
-    terms_text = f"""sel AS MATERIALIZED (SELECT * FROM res WHERE NOT ok OR (n_blank > 0 AND NOT {L})),
+    mine = "TRUE" if evaluated is rules else (
+        "code IN (" + ", ".join(lit(r.code) for r in rules) + ")" if rules else "FALSE")
+    keep = "FALSE" if folded else f"(n_blank > 0 AND NOT {L})"
+    terms_text = f"""sel AS MATERIALIZED (SELECT * FROM res WHERE {mine} AND (NOT ok OR {keep})),
 pt AS (
   SELECT c.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
          {M.cell_text_sql("c", "zh")} AS t_zh, {M.cell_text_sql("c", "en")} AS t_en
@@ -241,6 +294,9 @@ txt AS (
     body = f"""{select}
 FROM sel x JOIN inst i ON i.iid = x.iid JOIN reps r ON r.report_id = x.report_id
 LEFT JOIN txt y ON y.report_id = x.report_id AND y.iid = x.iid"""
+    if fold:
+        extra, fold_body = _blank_sums_sql(b, fold[0])
+        return b.wrap(ctes + [terms_text] + extra, f"{body}\nUNION ALL\n{fold_body}")
     return b.wrap(ctes + [terms_text], body)
 
 
