@@ -342,7 +342,8 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     checked as it is).
 
     ``keep_runs``: after the run, delete the findings of all but the newest ``keep_runs`` check runs
-    (default: the environment variable ``GONGKAI_KEEP_RUNS``; unset: keep every run).
+    (default: the environment variable ``GONGKAI_KEEP_RUNS``, else ``keep_runs`` of the configuration
+    (``[tool.gongkai]`` or ``config``); unset: keep every run).
 
     ``preloaded``: the load, already done elsewhere (the Dask path, :mod:`flows.distributed`:
     partitions extracted on Dask workers, loaded by one writer); ``paths`` are then not loaded again.
@@ -350,6 +351,9 @@ def run(paths: list[str | Path], db: str | Path, out: str | Path | None = None, 
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise UserError(f"--out {out}: a file is there; the results go into a folder (give a folder name)", 64)
     keep_runs = keep_runs if keep_runs is not None else _keep_runs_env()
+    if keep_runs is None:
+        from checks.rules.findings import load_config
+        keep_runs = load_config(config).keep_runs
     if keep_runs is not None and keep_runs < 1:
         raise UserError(f"--keep-runs {keep_runs}: must be 1 or more", 64)
     if preloaded is not None:

@@ -129,3 +129,21 @@ def test_keep_runs_prunes_old_runs_at_the_end_of_each_run(tmp_path, monkeypatch)
     r = CliRunner().invoke(app, ["run", str(S003), "--db", str(db), "--no-gx", "-q"])
     assert r.exit_code == 3 and "GONGKAI_KEEP_RUNS" in r.stderr and runs()[0] == 1
     assert CliRunner().invoke(app, ["run", str(S003), "--db", str(db), "--keep-runs", "0"]).exit_code == 64
+
+
+def test_keep_runs_from_the_configuration(tmp_path):
+    """`keep_runs = N` in the configuration ([tool.gongkai] or --config) is the retention setting."""
+    db = tmp_path / "w.duckdb"
+    cfg = tmp_path / "gongkai.yaml"
+    cfg.write_text("keep_runs: 2\n", encoding="utf-8")
+    for _ in range(4):
+        assert CliRunner().invoke(app, ["run", str(S003), "--db", str(db), "--no-gx", "-q",
+                                        "--config", str(cfg)]).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM check_runs").fetchall() == [(2,)]
+    finally:
+        con.close()
+    cfg.write_text("keep_runs: 0\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(S003), "--db", str(db), "--no-gx", "-q", "--config", str(cfg)])
+    assert r.exit_code == 3 and "keep_runs must be a whole number" in r.stderr

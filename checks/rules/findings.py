@@ -41,7 +41,7 @@ from checks.exports import FINGERPRINT_SQL
 from checks.tables import CHECK_RUNS, FINDING_ORDER, FINDINGS
 
 FINDING_COLUMNS = FINDINGS.names
-CONFIG_KEYS = {"severity", "disabled", "waivers", "fail_on", "lenient"}
+CONFIG_KEYS = {"severity", "disabled", "waivers", "fail_on", "lenient", "keep_runs"}
 
 
 class ConfigError(UserError):
@@ -63,6 +63,8 @@ class Config:
     fail_on: str | None = None
     lenient: bool | None = None
     source: str = "defaults"
+    keep_runs: int | None = None
+    """Automatic retention: after each `gongkai run`, keep the findings of this many newest check runs."""
 
     def apply(self, catalogue: Catalogue) -> Catalogue:
         return catalogue.configured(self.severity, self.disabled, source=self.source)
@@ -72,7 +74,7 @@ def _config_from(data: Any, source: str) -> Config:
     if data is None:
         return Config(source=source)
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}: expected a mapping (severity, disabled, waivers, fail_on, lenient)")
+        raise ConfigError(f"{source}: expected a mapping (severity, disabled, waivers, fail_on, lenient, keep_runs)")
     unknown = set(data) - CONFIG_KEYS
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} "
@@ -92,9 +94,12 @@ def _config_from(data: Any, source: str) -> Config:
     lenient = data.get("lenient")
     if lenient is not None and not isinstance(lenient, bool):
         raise ConfigError(f"{source}: lenient must be true or false")
+    keep_runs = data.get("keep_runs")
+    if keep_runs is not None and (isinstance(keep_runs, bool) or not isinstance(keep_runs, int) or keep_runs < 1):
+        raise ConfigError(f"{source}: keep_runs must be a whole number of runs, 1 or more, not {keep_runs!r}")
     waivers = data.get("waivers")
     return Config({str(k): str(v) for k, v in sev.items()}, tuple(disabled),
-                  str(waivers) if waivers else None, fail_on, lenient, source)
+                  str(waivers) if waivers else None, fail_on, lenient, source, keep_runs)
 
 
 def load_config(path: str | Path | None = None, pyproject: str | Path | None = None) -> Config:
