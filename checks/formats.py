@@ -78,6 +78,9 @@ class InputError(UserError):
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(one_line(f"{where}: {problem}"))
 
+    def __reduce__(self):       # picklable (extraction in worker processes sends it back)
+        return (type(self), (self.path, self.problem, self.line))
+
 
 @dataclass(frozen=True)
 class Limits:

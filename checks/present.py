@@ -267,7 +267,7 @@ def extraction(ext, written: list[Path], shown: int = 6) -> None:
                 _say(f"    {i.code} {i.severity}: {reveal(i.message)}", markup=False)
             if len(problems) > shown:
                 _say(f"    … {len(problems) - shown} more in {written[2]}", markup=False)
-    _say(f"{len(reports)} report(s), {len(ext.cells)} cells, {len(ext.narrative)} narrative counts, "
+    _say(f"{len(reports)} report(s), {ext.n_cells} cells, {ext.n_narrative} narrative counts, "
          f"{len(ext.issues)} issue(s) → {', '.join(str(p) for p in written)}", markup=False)
 
 

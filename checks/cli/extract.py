@@ -26,6 +26,9 @@ def extract(
                                                "the --out suffix, else csv).")] = None,
     agency: Annotated[Optional[str], typer.Option(help="Agency of every report given (overrides the text).")] = None,
     year: Annotated[Optional[int], typer.Option(help="Report year of every report given (overrides the text).")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Processes extracting in parallel (0: one per "
+                                         "core). Files are read and written 500 at a time, so memory stays "
+                                         "bounded.")] = 0,
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -46,9 +49,13 @@ def extract(
         gongkai extract report.html --out out/cells.parquet
 
         gongkai extract scans/ --format jsonl --out out/cells.jsonl --year 2020
+
+        gongkai extract inbox/ --out out/cells.parquet --workers 2
     """
+    import os
+
     from checks import present
-    from checks.extract import extract_paths, write_extraction
+    from checks.extract.files import extract_to
     from checks.formats import EXTENSIONS
 
     if fmt is not None and fmt.lower() not in _FORMATS:
@@ -63,23 +70,28 @@ def extract(
     if out.exists() and out.is_dir():
         fail(f"--out {out} is a folder: give a file name, e.g. {out / ('extracted.' + fmt)}", USAGE_ERROR)
 
-    ext = extract_paths(paths, agency=agency, year=year, on_file=present.file_progress("extract", quiet or json_out))
+    if workers < 0:
+        fail(f"--workers {workers}: expected 0 (one per core) or more", USAGE_ERROR)
+    try:
+        ext = extract_to(paths, out, fmt, agency=agency, year=year, workers=workers or os.cpu_count() or 1,
+                         on_file=present.file_progress("extract", quiet or json_out))
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
     present.unreadable(ext.errors)
     reports = ext.reports
     code = ext.exit_code
+    written = ext.outputs
     if reports is None or reports.empty:
+        for p in written:       # nothing was read: leave no empty outputs behind
+            p.unlink(missing_ok=True)
         fail("no report could be read" + (f" ({len(ext.errors)} file(s) rejected above)" if ext.errors else ""),
              code)
-    try:
-        written = write_extraction(ext, out, fmt)
-    except OSError as e:
-        fail(f"cannot write {out}: {e.strerror or e}")
 
     if json_out:
         present.print_json({
             "outputs": [str(p) for p in written],
             "reports": json.loads(reports.to_json(orient="records", force_ascii=False)),
-            "cells": len(ext.cells), "narrative": len(ext.narrative),
+            "cells": ext.n_cells, "narrative": ext.n_narrative,
             "issues": json.loads(ext.issues.to_json(orient="records", force_ascii=False)),
             "unreadable": [str(e) for e in ext.errors],
             "exit_code": code,

@@ -30,6 +30,17 @@ class Extraction:
     errors: list[InputError] = field(default_factory=list)
     reports: pd.DataFrame | None = None       # one row per report: file, agency, year, template, layout …
     missing: list[str] = field(default_factory=list)     # paths given that do not exist or hold no report file
+    written: dict[str, int] | None = None     # extract_to: rows written per output (cells, narrative, issues)
+    outputs: list[Path] = field(default_factory=list)    # extract_to: the files written
+
+    @property
+    def n_cells(self) -> int:
+        """Cells read (also when :func:`extract_to` streamed them to disk and kept none)."""
+        return self.written["cells"] if self.written else len(self.cells)
+
+    @property
+    def n_narrative(self) -> int:
+        return self.written["narrative"] if self.written else len(self.narrative)
 
     @property
     def exit_code(self) -> int:
@@ -107,6 +118,122 @@ def extract_paths(paths: list[Path], agency: str | None = None, year: int | None
     ext = to_extraction(results, errors)
     ext.missing = missing
     return ext
+
+
+STREAM_CHUNK = 500
+"""Report files extracted and written per step of :func:`extract_to` (memory stays bounded)."""
+
+
+def _extract_chunk(files: list[Path], agency, year, limits: Limits) -> tuple[Extraction, list]:
+    """Extract a list of files (in a worker process or here): their frames and per-file errors."""
+    results, errors, outcome = [], [], []
+    for f in files:
+        try:
+            results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
+            outcome.append(None)
+        except InputError as e:
+            errors.append(e)
+            outcome.append(e)
+    return to_extraction(results, errors), outcome
+
+
+def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str | None = None,
+               year: int | None = None, limits: Limits | None = None, on_file=None, *, workers: int = 1,
+               chunk: int = STREAM_CHUNK) -> Extraction:
+    """Extract every report file in ``paths`` straight into the files of :func:`write_extraction`
+    (cells to ``out``, narrative and issues next to it), ``chunk`` files at a time, so memory stays
+    bounded however many files there are; ``workers`` > 1 extracts chunks in that many processes
+    (the output is the same, in the same order). The returned :class:`Extraction` holds the reports,
+    issues and errors (small) but no cells or narrative: ``written`` counts what went to disk.
+    ``on_file`` as in :func:`extract_paths`. An :class:`OSError` when an output cannot be written.
+    """
+    limits = limits or Limits.from_env()
+    files, errors, missing = _report_files(list(paths))
+    out = Path(out)
+    fmt = fmt or EXTENSIONS.get(out.suffix.lower(), "csv")
+    sink = _Sink(out, fmt)
+    reports, issues = [], []
+    parts = [files[i:i + chunk] for i in range(0, len(files), chunk)] or [[]]
+    done = 0
+
+    def take(part: list[Path], ext: Extraction, outcome: list) -> None:
+        nonlocal done
+        sink.write(ext)
+        reports.append(ext.reports)
+        issues.append(ext.issues)
+        errors.extend(ext.errors)
+        for f, e in zip(part, outcome):
+            done += 1
+            if on_file is not None:
+                on_file(f, e, done, len(files))
+
+    try:
+        if workers > 1 and len(parts) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the parent may hold DuckDB or Arrow threads that a fork would copy mid-flight
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(_extract_chunk, part, agency, year, limits) for part in parts]
+                for part, fut in zip(parts, futures):
+                    take(part, *fut.result())
+        else:
+            for part in parts:
+                take(part, *_extract_chunk(part, agency, year, limits))
+    finally:
+        sink.close()
+    empty = to_extraction([])
+    ext = Extraction(empty.cells, empty.narrative, pd.concat(issues, ignore_index=True), errors,
+                     pd.concat(reports, ignore_index=True), missing, dict(sink.rows), sink.paths)
+    return ext
+
+
+class _Sink:
+    """The three outputs of an extraction, appended chunk by chunk (CSV/JSONL appended, Parquet row groups)."""
+
+    def __init__(self, out: Path, fmt: str) -> None:
+        if fmt not in ("csv", "jsonl", "parquet"):
+            raise ValueError(f"unknown format {fmt!r} (csv, jsonl or parquet)")
+        suffix = {"csv": ".csv", "jsonl": ".jsonl", "parquet": ".parquet"}[fmt]
+        stem = out.name[: -len(out.suffix)] if out.suffix else out.name
+        self.fmt = fmt
+        self.paths = [out, out.with_name(f"{stem}.narrative{suffix}"), out.with_name(f"{stem}.issues{suffix}")]
+        self.rows = {"cells": 0, "narrative": 0, "issues": 0}
+        self._started: set[int] = set()
+        self._parquet: dict[int, object] = {}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for p in self.paths:        # an earlier run's files are replaced, not appended to
+            if p.exists():
+                p.unlink()
+
+    def write(self, ext: Extraction) -> None:
+        cells = ext.cells[[c for c in COLUMNS if c in ext.cells.columns]]
+        for i, (name, df) in enumerate((("cells", cells), ("narrative", ext.narrative), ("issues", ext.issues))):
+            if df.empty and i in self._started:
+                continue
+            self.rows[name] += len(df)
+            path = self.paths[i]
+            if self.fmt == "csv":
+                df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", mode="a",
+                          header=i not in self._started)
+            elif self.fmt == "jsonl":
+                with open(path, "a", encoding="utf-8") as f:
+                    if len(df):
+                        df.to_json(f, orient="records", lines=True, force_ascii=False)
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                # every column as text: the same schema for every chunk (the reader takes text anyway)
+                table = pa.Table.from_pandas(df.astype("string"), preserve_index=False)
+                if i not in self._parquet:
+                    self._parquet[i] = pq.ParquetWriter(path, table.schema)
+                self._parquet[i].write_table(table)
+            self._started.add(i)
+
+    def close(self) -> None:
+        for w in self._parquet.values():
+            w.close()
 
 
 def extract_file(path: Path, agency: str | None = None, year: int | None = None) -> Extraction:
