@@ -39,7 +39,7 @@ browser:
 	    || echo "note: could not install chromium/chromium-driver; the browser test will be skipped"; }
 
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # a shell with .venv/bin on PATH and the demo's warehouse as the default --db, so the README's
 # commands (gongkai …) work as written after `make demo`

@@ -45,6 +45,8 @@ def pytest_sessionfinish(session, exitstatus):
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None or os.environ.get("GONGKAI_NO_DOCTOR") or exitstatus not in (0, 1):
         return
+    if hasattr(session.config, "workerinput"):     # pytest-xdist: the controller checks every worker's warehouses
+        return
     try:
         basetemp = factory.getbasetemp()
     except Exception:       # noqa: BLE001 - no temp folder: nothing to check

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
-import time
 
 from tests.conftest import ROOT
 
@@ -16,11 +16,13 @@ def test_help_is_fast():
     cmd = [str(gongkai)] if gongkai.exists() else [sys.executable, "-m", "checks.cli"]
     times = []
     for _ in range(3):
-        t = time.perf_counter()
+        # the CPU time the process used: what --help costs, not how busy the machine is (tests run in parallel)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         res = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60)
-        times.append(time.perf_counter() - t)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         assert res.returncode == 0 and "Usage" in res.stdout
-    assert min(times) < 0.5, f"gongkai --help took {min(times):.2f} s at best"
+    assert min(times) < 0.5, f"gongkai --help took {min(times):.2f} s of CPU at best"
 
 
 def test_cli_imports_no_heavy_library():
