@@ -515,20 +515,30 @@ def skeleton(template: str, variant: str, lang: str) -> tuple[str, ...]:
     return tuple(html.split(SLOT))
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _escaped(text: str) -> str:
+    """``text`` made inert (:func:`checks.inert.reveal`) and HTML-escaped; cached: a corpus's cells
+    hold few distinct raw texts (every page escapes the same numbers again)."""
+    from markupsafe import escape
+
+    from checks.inert import reveal
+
+    return str(escape(reveal(text)))
+
+
 def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict, msg_key: str) -> str:
     """One report's tables: the skeleton with, per row, ``has-finding`` and the findings on its cells
     (rule and arithmetic, source line), per cell its state classes (blank, not applicable, text,
     missing, f-error/f-warning/f-info), its source line and its raw text — every string escaped."""
-    from markupsafe import Markup, escape
-
-    from checks.inert import reveal
+    from markupsafe import Markup
 
     def esc(text):
-        return escape(reveal(str(text)))
+        return _escaped(str(text))
 
     w = WORDS[lang]
     parts = skeleton(template, variant, lang)
     blank = f'<span class="blank-mark" aria-label="{esc(w["blank"])}"></span>'
+    line = esc(w["line"])
     values: list[str] = []
     for t in layout(template, variant, lang):
         for row in t["rows"]:
@@ -552,15 +562,15 @@ def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict
                     cls += " f-" + ("error" if "error" in sevs else "warning" if "warning" in sevs else "info")
                     rowmarks.extend(m)
                 values.append(cls)
-                values.append(f' title="{esc(w["line"])} {c[2]}"' if c is not None and c[2] is not None else "")
+                values.append(f' title="{line} {c[2]}"' if c is not None and c[2] is not None else "")
                 values.append('<span class="absent">—</span>' if c is None else blank if c[1] == "EMPTY"
-                              else str(esc(c[0])))
+                              else esc(c[0]))
             if rowmarks:
                 values[at] = " has-finding"
             values.append("".join(
                 f'<div class="finding sev-{f["severity"]}"><b class="code"><a href="../rules/{esc(f["code"])}.html">'
                 f'{esc(f["code"])}</a></b> <span class="arith">{esc(f[msg_key])}</span>'
-                + (f' <span class="src">{esc(w["line"])} {int(f["source_line"])}</span>' if f["source_line"] else "")
+                + (f' <span class="src">{line} {int(f["source_line"])}</span>' if f["source_line"] else "")
                 + "</div>" for f in rowmarks))
     if len(values) != len(parts) - 1:
         raise AssertionError(f"skeleton of {template}/{variant} has {len(parts) - 1} places, filled {len(values)}")
