@@ -18,6 +18,14 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API server for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """Path of a warehouse that does not exist yet."""

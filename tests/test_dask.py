@@ -15,7 +15,6 @@ import pytest
 from checks import partitions, warehouse
 from checks.generate import generate_corpus
 from tests.conftest import ROOT
-from tests.test_flows import prefect_harness  # noqa: F401  (the session's Prefect test harness)
 
 CELLS = """SELECT r.agency, r.year, r.template, coalesce(r.variant, '') AS variant, c.item, c."column", c.state,
                   c.value, c.raw, c.source_file, c.source_line, c.label

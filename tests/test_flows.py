@@ -20,13 +20,6 @@ CLEAN = SAMPLES / "003_ac397f543ad98429.csv"
 ERRORS = SAMPLES / "004_1779f513d25e1c56.csv"
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def artifacts(state) -> dict:
     """key → artifact of the flow run that ended in ``state``."""
     from prefect.client.orchestration import get_client
