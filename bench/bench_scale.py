@@ -409,10 +409,14 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         print(f"  {n:>7,} {name:<18} {r.get('wall_seconds', '-'):>8} s wall  {r.get('cpu_seconds', '-'):>8} s cpu  "
               f"{r.get('peak_mb', '-'):>7} MB  exit {r.get('exit_code', '-')}{extra}", flush=True)
 
-    # generate
-    st["generate"] = measure([*gongkai(), "generate", "-n", str(agencies), "--years", YEARS, "--seed", str(args.seed),
-                              "--out", str(corpus), "--layouts", "all" if texts else "none", "--quiet"], log=log)
-    say("generate")
+    # generate (--reuse: a corpus of this size generated before in --work is used as it is)
+    if args.reuse and (corpus / "manifest.json").is_file() and \
+            json.loads((corpus / "manifest.json").read_text(encoding="utf-8")).get("agencies") == agencies:
+        st["generate"] = {"reused": str(corpus)}
+    else:
+        st["generate"] = measure([*gongkai(), "generate", "-n", str(agencies), "--years", YEARS, "--seed", str(args.seed),
+                                  "--out", str(corpus), "--layouts", "all" if texts else "none", "--quiet"], log=log)
+        say("generate")
     manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
     res["cells"] = manifest["cells"]
     res["stats_mb"] = mb(corpus / "stats")
@@ -563,6 +567,30 @@ def growth(sizes: dict) -> dict:
     return out
 
 
+def table(result: dict) -> str:
+    """A Markdown table of the figures (wall s / CPU s / peak MB per stage and size), for the README."""
+    keys = sorted(result["sizes"], key=int)
+    head = "| stage | " + " | ".join(f"{int(k):,} agency-years" for k in keys) + " |"
+    lines = [head, "|---" * (len(keys) + 1) + "|"]
+    for stage in STAGES:
+        cells = []
+        for k in keys:
+            r = result["sizes"][k]["stages"].get(stage)
+            if not r or "wall_seconds" not in r:
+                cells.append("not run" if not r else r.get("not_run", "reused") if "reused" not in r else "—")
+                continue
+            inner = r.get("inner") or {}
+            txt = f"{r['wall_seconds']:.1f} s / {r['cpu_seconds']:.1f} s / {r['peak_mb']:,.0f} MB"
+            if "estimated_total_seconds" in inner:
+                txt += (f" (est. {inner['estimated_total_seconds']:,.0f} s from {inner['agency_years_run']} "
+                        f"agency-years)" if inner.get("extrapolated") else f" (all: {inner['estimated_total_seconds']:,.0f} s)")
+            if "timed_out_after_seconds" in r:
+                txt = f"timed out after {r['timed_out_after_seconds']:.0f} s"
+            cells.append(txt)
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000,100000", help="agency-years, comma-separated")
@@ -577,7 +605,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new one under /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
+    ap.add_argument("--reuse", action="store_true", help="use a corpus already generated in --work")
+    ap.add_argument("--update", action="store_true",
+                    help="merge into --out: the stages measured now replace those of the same size, others stay")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
+    ap.add_argument("--table", action="store_true", help="print the Markdown table of --out and stop")
     # a child task (internal)
     ap.add_argument("--worker", choices=sorted(TASKS), help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -599,6 +631,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
+    if args.table:
+        print(table(json.loads(args.out.read_text(encoding="utf-8"))))
+        return 0
     sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.quick:
         args.gx_sample, args.pandera_sample = min(args.gx_sample, 50), min(args.pandera_sample, 200)
@@ -624,13 +659,33 @@ def main(argv: list[str] | None = None) -> int:
                               "pandera": pandera.__version__}
     except ImportError:
         pass
+    previous: dict = {}
+    if args.update and args.out.is_file():
+        old_result = json.loads(args.out.read_text(encoding="utf-8"))
+        previous = old_result.get("sizes", {})
+        result["sizes"] = dict(previous)
+        result["load_average_at_start"] = old_result.get("load_average_at_start", result["load_average_at_start"])
+        result["when"] = old_result.get("when", result["when"])
     print(f"scale benchmark in {work} (load average {result['load_average_at_start']})", flush=True)
     for n in sizes:
         t = time.perf_counter()
+        load_now = [round(x, 2) for x in os.getloadavg()]
         r = run_size(n, args, work, configs, log)
+        st_now = dict(r["stages"])
         r["ratios"] = ratios(r)
         r["seconds_total"] = round(time.perf_counter() - t, 1)
-        result["sizes"][str(r["agency_years"])] = r
+        key = str(r["agency_years"])
+        if args.update and key in previous:
+            merged = previous[key]
+            stages = {**merged.get("stages", {}), **{k: v for k, v in r["stages"].items() if "reused" not in v}}
+            merged.update({k: v for k, v in r.items() if k != "stages"})
+            merged["stages"] = stages
+            r = merged
+            r["ratios"] = ratios(r)
+        r.setdefault("measured", []).append({"when": dt.datetime.now().isoformat(timespec="seconds"),
+                                            "stages": [k for k, v in st_now.items() if "reused" not in v],
+                                            "load_average_at_start": load_now})
+        result["sizes"][key] = r
         result["growth"] = growth(result["sizes"])
         result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         args.out.parent.mkdir(parents=True, exist_ok=True)
