@@ -17,15 +17,36 @@ at-least            ``expect_column_pair_values_a_to_be_greater_than_b(lhs, rhs,
 implies-positive    ``expect_column_values_to_be_between(rhs, min_value=0, strict_min)`` where ``lhs > 0``
 ==================  ==========================================================================
 
+The structural and per-cell rules are expectations in the template suites too, on the structure frame
+(:func:`checks.rules.pandera_checks.structure_frame`, the frame pandera checks: one row per report ×
+cell of its template, present or not, and per cell the template lacks), each restricted to the
+structure rows (``frame == "structure"``) of its template and the cells it is about:
+
+==================  ==========================================================================
+rule kind           expectation(s) on the structure rows
+==================  ==========================================================================
+required-section    ``expect_column_values_to_be_in_set(section_present, [True])`` on number cells
+required-row        ``…_to_be_in_set(known, [True])``; ``…_to_not_be_null(state)`` on number cells of present sections
+blank-table         ``…_to_be_in_set(tbl_blank, [False])`` on the template's cells of a report not blank altogether
+blank-report        ``…_to_be_in_set(report_blank, [False])``
+value-domain        ``…_to_be_between(value, min_value=0)`` unless signed; ``expect_column_pair_values_to_be_equal(value, value_whole)`` unless money
+not-text            ``…_to_not_be_in_set(state, ["TEXT"])`` on number cells
+heading-has-value   ``…_to_not_be_in_set(state, ["NUMERIC", "ZERO"])``; ``…_to_not_match_regex(raw_words, "[0-9０-９]")`` on TEXT headings
+==================  ==========================================================================
+
+Their failing rows are folded into findings by the kind (:meth:`checks.rules.kinds.Kind.fold`) as
+pandera's are: a missing section is one finding, a wholly missing row one, a blank table one.
+
 The cross-year rules have their own suite (``gongkai-crossyear.json``) on their own frame, the pair
 frame DuckDB prepares (:func:`checks.rules.kinds.crossyear.pair_frame`: one row per rule ×
 agency-year × series or cell with the measure ``score`` and whether the rule applies, ``gate``):
 each is ``expect_column_values_to_be_between(score, …)`` on its gated rows.
 
-The whole frame is validated once (a checkpoint per agency would cost ~0.14 s each), with agency,
-year and the rule instance as unexpected-index columns, so failures are attributed afterwards.
-GX Data Docs are built from the checkpoint. Importing GX takes seconds: this module imports it
-only when it validates.
+The three frames are stacked into one (column ``frame`` tells them apart) and validated once, every
+suite in one checkpoint run (a checkpoint per agency would cost ~0.14 s each), with agency, year and
+the rule instance as unexpected-index columns, so failures are attributed afterwards. ``suites=``
+validates only some suites, and only the frames they need are built. GX Data Docs are built from the
+checkpoint. Importing GX takes seconds: this module imports it only when it validates.
 """
 
 from __future__ import annotations
@@ -33,8 +54,11 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 import pandas as pd
 
@@ -49,6 +73,9 @@ CROSSYEAR = "crossyear"
 SUITES = (*templates.TEMPLATE_IDS, CROSSYEAR)
 PAIR_ID_OFFSET = 1_000_000_000
 """Pair-frame rows join the validated frame with their instance ids offset by this (never a rule instance's id)."""
+STRUCTURE_ID_OFFSET = 2_000_000_000
+"""Structure-frame rows join it with instance ids from this on (one per row)."""
+STRUCTURE = "structure"
 DECIMALS = 3
 """Both sides are rounded to this many decimals, the catalogue's default tolerance (0.001)."""
 
@@ -103,6 +130,48 @@ def gx_frame(con, lenient: bool = False, catalogue: Catalogue | None = None) -> 
     return frame.astype({"year": "int64", "instance_id": "int64", "report_id": "int64"})
 
 
+def structure_gx_frame(con, catalogue: Catalogue | None = None) -> pd.DataFrame:
+    """The structure rows GX validates: :func:`checks.rules.pandera_checks.structure_frame` (the frame pandera
+    checks) with an instance id per row and the columns the kinds' expectations derive from it."""
+    from checks.rules.pandera_checks import structure_frame
+
+    catalogue = catalogue or load_catalogue()
+    frame = structure_frame(con)
+    derived: dict = {}
+    for r in catalogue.enabled():
+        k = kind_of(r)
+        if k.frame == STRUCTURE and hasattr(k, "gx_columns"):
+            derived.update(k.gx_columns())
+    frame = frame.assign(**{c: fn(frame) for c, fn in derived.items()})
+    frame["instance_id"] = STRUCTURE_ID_OFFSET + np.arange(len(frame), dtype="int64")
+    return frame.astype({"year": "int64", "report_id": "int64"})
+
+
+def suite_names(suites: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The suites (:data:`SUITES`, as ``old`` or ``gongkai-old``) to validate: all by default."""
+    if suites is None:
+        return SUITES
+    chosen = tuple(dict.fromkeys(s.removeprefix("gongkai-") for s in suites))
+    unknown = [s for s in chosen if s not in SUITES]
+    if unknown or not chosen:
+        from checks.errors import UserError
+        raise UserError(f"unknown GX suite(s) {', '.join(unknown) or '(none given)'} "
+                        f"(known: {', '.join(f'gongkai-{t}' for t in SUITES)})")
+    return chosen
+
+
+def _stack(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One frame of the frames GX validates (``frame`` names each row's); flags absent from a row's frame are False."""
+    parts = [f.assign(frame=name) for name, f in frames.items() if f is not None]
+    if not parts:
+        return pd.DataFrame(columns=[*INDEX_COLUMNS, "frame"])
+    flags = {c for f in parts for c in f.columns if f[c].dtype == bool}
+    out = pd.concat(parts, ignore_index=True)
+    for c in flags:
+        out[c] = out[c].fillna(False).astype(bool)
+    return out
+
+
 @dataclass
 class GXResult:
     success: bool
@@ -131,31 +200,44 @@ def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalogue: Catalogue | None = None,
-             suites_dir: Path = SUITE_DIR) -> GXResult:
-    """Validate every current report with the committed suites in one checkpoint run."""
+             suites_dir: Path = SUITE_DIR, suites: Iterable[str] | None = None) -> GXResult:
+    """Validate every current report with the committed suites (or only ``suites``, e.g.
+    ``("gongkai-crossyear",)``) in one checkpoint run."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    chosen = suite_names(suites)
+    specs = {}
+    for t in chosen:
+        path = suites_dir / f"gongkai-{t}.json"
+        try:
+            specs[t] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            from checks.errors import UserError
+            raise UserError(f"{path}: cannot read this GX suite ({getattr(e, 'strerror', None) or e}); "
+                            "run `gongkai expectations build`") from None
+    on = {(e.get("meta") or {}).get("frame") for t in chosen if t != CROSSYEAR for e in specs[t]["expectations"]}
+
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from checks.rules.kinds.crossyear import pair_frame
 
-    frame = gx_frame(con, lenient=lenient, catalogue=catalogue)
-    pairs = pair_frame(con, catalogue)      # the cross-year suite's rows, in the same batch (ids apart)
-    frame = pd.concat([frame, pairs.assign(instance_id=pairs["instance_id"] + PAIR_ID_OFFSET)], ignore_index=True)
+    catalogue = catalogue or load_catalogue()
+    frames: dict[str, pd.DataFrame | None] = {"evaluation": None, "pairs": None, STRUCTURE: None}
+    if on - {STRUCTURE}:
+        frames["evaluation"] = gx_frame(con, lenient=lenient, catalogue=catalogue)
+    if CROSSYEAR in chosen:     # the cross-year suite's rows, in the same batch (ids apart)
+        pairs = pair_frame(con, catalogue)
+        frames["pairs"] = pairs.assign(instance_id=pairs["instance_id"] + PAIR_ID_OFFSET)
+    if STRUCTURE in on:
+        frames[STRUCTURE] = structure_gx_frame(con, catalogue)
+    frame = _stack(frames)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (ctx.data_sources.add_pandas("gongkai").add_dataframe_asset("rule_instances")
              .add_batch_definition_whole_dataframe("all_reports"))
     definitions, n_expectations = [], 0
-    for t in SUITES:
-        path = suites_dir / f"gongkai-{t}.json"
-        try:
-            spec = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            from checks.errors import UserError
-            raise UserError(f"{path}: cannot read this GX suite ({getattr(e, 'strerror', None) or e}); "
-                            "run `gongkai expectations build`") from None
-        suite = ctx.suites.add(gx.ExpectationSuite(**spec))
+    for t in chosen:
+        suite = ctx.suites.add(gx.ExpectationSuite(**specs[t]))
         n_expectations += len(suite.expectations)
         definitions.append(ctx.validation_definitions.add(
             gx.ValidationDefinition(name=f"validate-{t}", data=batch, suite=suite)))
@@ -172,29 +254,56 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}))
     # GX Data Docs put index values into HTML as they are: hand GX inert text, attribute failures by ids
     result = checkpoint.run(batch_parameters={"dataframe": inert_frame(frame)})
-    originals = frame.set_index(["report_id", "instance_id"])[list(TEXT_COLUMNS)]
-    originals = originals[~originals.index.duplicated()]
-
-    rows = []
-    for run in result.run_results.values():
-        for r in run.results:
-            for idx in r.result.get("unexpected_index_list") or []:
-                row = {c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]}
-                key = (row["report_id"], row["instance_id"])
-                if key in originals.index:
-                    row.update(originals.loc[key].to_dict())
-                rows.append(row)
+    rows = _attribute(result, frame, catalogue)
     failures = pd.DataFrame(rows, columns=INDEX_COLUMNS + ["lhs", "rhs"])
     docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
     return GXResult(bool(result.success), len(frame), n_expectations, failures, docs)
 
 
-def validate_warehouse(db, *, lenient: bool = False, docs_dir: Path | None = None) -> GXResult:
+def _attribute(result, frame: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
+    """The failures of a checkpoint result: one row per unexpected row of the evaluation and pair frames,
+    and the unexpected structure rows of each rule folded into its findings by its kind (as pandera's)."""
+    originals = frame[frame["frame"] != STRUCTURE].set_index(["report_id", "instance_id"])[list(TEXT_COLUMNS)]
+    originals = originals[~originals.index.duplicated()]
+    rows, structural = [], {}
+    for run in result.run_results.values():
+        for r in run.results:
+            meta = r.expectation_config.meta or {}
+            ids = r.result.get("unexpected_index_list") or []
+            if meta.get("frame") == STRUCTURE:
+                structural.setdefault(meta["code"], set()).update(int(i["instance_id"]) for i in ids)
+                continue
+            for idx in ids:
+                row = {c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]}
+                key = (row["report_id"], row["instance_id"])
+                if key in originals.index:
+                    row.update(originals.loc[key].to_dict())
+                rows.append(row)
+    if structural:
+        cells = frame[frame["frame"] == STRUCTURE].set_index("instance_id", drop=False)
+        meta = cells[["report_id", "agency", "year", "template"]].drop_duplicates("report_id")
+        for code, ids in sorted(structural.items()):
+            if not ids:
+                continue
+            rule = catalogue.rule(code)
+            found = kind_of(rule).fold(rule, cells.loc[sorted(ids)].reset_index(drop=True))
+            found = found.drop_duplicates().merge(meta, on="report_id", how="left")
+            for f in found.itertuples(index=False):
+                rows.append({"agency": f.agency, "year": int(f.year), "template": f.template,
+                             "report_id": int(f.report_id), "code": code,
+                             "item": None if pd.isna(f.item) else f.item,
+                             "column": None if pd.isna(f.column) else f.column,
+                             "instance_id": None, "lhs": None, "rhs": None})
+    return rows
+
+
+def validate_warehouse(db, *, lenient: bool = False, docs_dir: Path | None = None,
+                       suites: Iterable[str] | None = None) -> GXResult:
     """:func:`validate` on the warehouse file ``db`` (opened read-only)."""
     from checks import warehouse
 
     con = warehouse.connect(db, read_only=True)
     try:
-        return validate(con, lenient=lenient, docs_dir=docs_dir)
+        return validate(con, lenient=lenient, docs_dir=docs_dir, suites=suites)
     finally:
         con.close()

@@ -3,9 +3,9 @@
 :func:`failures` runs one backend over every current report and returns its verdicts in one
 shape — ``code, severity, report_id, agency, year, item, column`` of each failing rule instance —
 over the rules that backend covers (:func:`covered`): SQL covers every rule; GX the rules whose
-kind gives an expectation (the comparisons, and the cross-year rules on the pair frame); pandera
-the rules whose kind gives a check (the comparisons, the structural and per-cell rules of the
-structure frame, the cross-year rules of the pair frame). The SQL backend is the
+kind gives an expectation and pandera the rules whose kind gives a check — the same rules for both:
+the comparisons (evaluation frame), the structural and per-cell rules of the structure frame, and
+the cross-year rules of the pair frame. The SQL backend is the
 one that records findings with their messages (:func:`checks.rules.sql.run_check`); the others
 are independent second opinions: tests assert the three agree.
 """
@@ -46,10 +46,12 @@ def _shape(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> pd.DataFr
 
 
 def failures(con, backend: str, catalogue: Catalogue | None = None, *, lenient: bool = False,
-             run_id: str | None = None) -> pd.DataFrame:
+             run_id: str | None = None, suites=None) -> pd.DataFrame:
     """The failing rule instances by ``backend`` (``sql``, ``gx`` or ``pandera``), columns :data:`COLUMNS`.
 
     ``sql``: the non-info, non-waived findings of ``run_id`` (default: a new check run).
+    ``gx``: ``suites`` validates only those suites (:func:`checks.gx.validate`; default all), so only
+    the rules of those suites can be found.
     """
     catalogue = catalogue or C.load_catalogue()
     codes = covered(backend, catalogue)
@@ -61,7 +63,7 @@ def failures(con, backend: str, catalogue: Catalogue | None = None, *, lenient: 
         return _shape(frame)
     if backend == "gx":
         from checks import gx
-        frame = gx.validate(con, lenient=lenient, catalogue=catalogue).failures
+        frame = gx.validate(con, lenient=lenient, catalogue=catalogue, suites=suites).failures
         return _shape(frame[frame["code"].isin(codes)], catalogue)
     from checks.rules import pandera_checks as P
     from checks.rules.kinds.crossyear import pair_frame

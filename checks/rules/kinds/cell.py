@@ -4,6 +4,13 @@ A kind gives its predicate twice — :meth:`CellKind.bad_sql` over the cell ``c`
 (flags ``money``, ``signed``, parameter ``p_max``), and :meth:`CellKind.bad_frame` over the
 structure frame for pandera — and which cells it looks at (:meth:`CellKind.targets`, default the
 rule's ``target.cells``). All rules of one kind run as one query.
+
+A kind with a structure-frame check gives GX the same judgement as built-in expectations on that frame
+(:attr:`CellKind.gx_checks`, made into suite entries by :func:`frame_expectations`): each expectation is
+restricted by a ``row_condition`` to the structure rows (``frame == "structure"``) of one template and
+the cells the predicate is about, and GX itself tests the values. A kind that needs a column the frame
+does not carry derives it from the frame (:meth:`CellKind.gx_columns`, e.g. a value rounded to a whole
+number, so that GX compares it with the value).
 """
 
 from __future__ import annotations
@@ -17,6 +24,38 @@ CELL_RULE_COLS = [("sid", "INTEGER"), ("code", "VARCHAR"), ("name", "VARCHAR"), 
                   ("template", "VARCHAR"), ("variant", "VARCHAR"), ("item", "VARCHAR"), ("column", "VARCHAR"),
                   ("tbl", "VARCHAR"), ("section", "VARCHAR"), ("money", "BOOLEAN"), ("signed", "BOOLEAN"),
                   ("p_max", "DOUBLE"), ("msg_zh", "VARCHAR"), ("msg_en", "VARCHAR")]
+
+
+GX_FRAME = "structure"
+"""The ``frame`` column's value on the structure rows of the frame GX validates (:mod:`checks.gx`)."""
+
+GXCheck = tuple[str, dict, tuple[tuple[str, str, object], ...]]
+"""(GX expectation type, its kwargs, row conditions (column, operator, parameter)) on the structure frame."""
+
+
+def _condition(column: str, operator: str, parameter) -> dict:
+    if operator in ("IS NULL", "IS NOT NULL"):
+        return {"type": "nullity", "column": {"name": column}, "is_null": operator == "IS NULL"}
+    return {"type": "comparison", "column": {"name": column}, "operator": operator, "parameter": parameter}
+
+
+def frame_expectations(rule, template: str, checks: tuple[GXCheck, ...]) -> list[dict]:
+    """Suite entries of ``checks`` for one rule and template: each restricted to the structure rows of the
+    template (and its own conditions); ``meta`` names the rule and the frame its failing rows come from."""
+    if template not in rule.templates:
+        return []
+    out = []
+    for i, (kind, kwargs, where) in enumerate(checks):
+        cond = [_condition("frame", "==", GX_FRAME), _condition("template", "==", template),
+                *(_condition(*w) for w in where)]
+        out.append({"type": kind, "kwargs": {**kwargs, "row_condition": {"type": "and", "conditions": cond}},
+                    "meta": {"code": rule.code, "name": rule.name, "kind": rule.kind, "severity": rule.severity,
+                             "frame": GX_FRAME, "check": i + 1}})
+    return out
+
+
+NUMBER_CELL = (("known", "==", True), ("heading", "==", False))
+"""Row conditions: a cell of the template that is not a heading (as ``_number_cell``)."""
 
 
 class CellKind(Kind):
@@ -40,6 +79,21 @@ class CellKind(Kind):
     def bad_frame(cls, df, rule):
         """pandas over the structure frame (known template cells, no headings unless asked): the cell fails."""
         raise NotImplementedError
+
+    gx_checks: tuple[GXCheck, ...] = ()
+    """The GX expectations that together judge what :meth:`bad_frame` judges (a row fails the rule when
+    it fails any of them)."""
+
+    @classmethod
+    def gx_columns(cls) -> dict:
+        """{column: function of the structure frame} the kind's GX expectations need beyond the frame."""
+        return {}
+
+    @classmethod
+    def gx_expectations(cls, rule, template: str) -> list[dict]:
+        if cls.frame != "structure":
+            return []
+        return frame_expectations(rule, template, cls.gx_checks)
 
     @classmethod
     def targets(cls, b, rule, template: str, variant: str):
@@ -109,6 +163,15 @@ class ValueDomain(CellKind):
 
     name, frame = "value-domain", "structure"
     bad = "c.value IS NOT NULL AND ((c.value < 0 AND NOT k.signed) OR (NOT k.money AND c.value <> round(c.value)))"
+    gx_checks = (
+        ("expect_column_values_to_be_between", {"column": "value", "min_value": 0},
+         (*NUMBER_CELL, ("signed", "==", False))),
+        ("expect_column_pair_values_to_be_equal", {"column_A": "value", "column_B": "value_whole"},
+         (*NUMBER_CELL, ("money", "==", False), ("value", "IS NOT NULL", None))))
+
+    @classmethod
+    def gx_columns(cls) -> dict:
+        return {"value_whole": lambda df: df["value"].round()}
 
     @classmethod
     def bad_frame(cls, df, rule):
@@ -122,6 +185,7 @@ class NotText(CellKind):
 
     name, frame = "not-text", "structure"
     bad = "c.state = 'TEXT'"
+    gx_checks = (("expect_column_values_to_not_be_in_set", {"column": "state", "value_set": ["TEXT"]}, NUMBER_CELL),)
     bad_frame = classmethod(lambda cls, df, rule: _number_cell(df) & df["state"].fillna("").eq("TEXT"))
 
 
@@ -131,6 +195,17 @@ class HeadingHasValue(CellKind):
 
     name, frame = "heading-has-value", "structure"
     bad = "(c.state IN ('NUMERIC', 'ZERO') OR (c.state = 'TEXT' AND regexp_matches(c.raw, '[0-9０-９]')))"
+    gx_checks = (
+        ("expect_column_values_to_not_be_in_set", {"column": "state", "value_set": ["NUMERIC", "ZERO"]},
+         (("heading", "==", True),)),
+        ("expect_column_values_to_not_match_regex", {"column": "raw_words", "regex": "[0-9０-９]"},
+         (("heading", "==", True), ("state", "==", "TEXT"))))
+
+    @classmethod
+    def gx_columns(cls) -> dict:
+        # the raw text GX tests (and may show in Data Docs): its words and digits, every other character
+        # (markup, quotes, invisible and right-to-left characters) a space, so nothing in it is live
+        return {"raw_words": lambda df: df["raw"].str.replace(r"[^\w]+", " ", regex=True)}
 
     @classmethod
     def bad_frame(cls, df, rule):

@@ -2,7 +2,10 @@
 
 They read the table status (``tstat``: per report and table/section, how many of its cells are
 present and hold something) that the SQL prelude makes once per run; pandera reads the same facts
-from the structure frame (``section_present``, ``tbl_blank``, ``report_blank``, ``known``).
+from the structure frame (``section_present``, ``tbl_blank``, ``report_blank``, ``known``), and so does GX:
+each kind's :attr:`Structure.gx_checks` are built-in expectations on those columns, restricted to the
+structure rows of one template (:func:`checks.rules.kinds.cell.frame_expectations`). A missing section or
+row is a row of the frame (every expected cell of a report is one, present or not), so GX sees it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import pandas as pd
 from checks.rules import catalogue as C
 from checks.rules import messages as M
 from checks.rules.kinds import PerRule, register
+from checks.rules.kinds.cell import NUMBER_CELL, GXCheck, frame_expectations
 from checks.tables import FINDINGS
 
 
@@ -21,10 +25,25 @@ class Structure(PerRule):
     family = "structure"
     frame = "structure"
 
+    gx_checks: tuple[GXCheck, ...] = ()
+    """The GX expectations that together judge what :meth:`ok_frame` judges (a row fails the rule when it
+    fails any of them)."""
+
     @classmethod
     def ok_frame(cls, df):
         """pandas over the structure frame: the row passes."""
         raise NotImplementedError
+
+    @classmethod
+    def gx_columns(cls) -> dict:
+        """{column: function of the structure frame} the kind's GX expectations need beyond the frame."""
+        return {}
+
+    @classmethod
+    def gx_expectations(cls, rule, template: str) -> list[dict]:
+        if cls.frame != "structure":
+            return []
+        return frame_expectations(rule, template, cls.gx_checks)
 
     @classmethod
     def pandera_check(cls, rule):
@@ -92,6 +111,8 @@ class RequiredSection(Coverage):
     where = "t.sec_present = 0 AND t.rep_present > 0"
     key, label, key_column = "t.section", "s.section_label", "section"
     label_en = "s.section_label_en"
+    gx_checks = (("expect_column_values_to_be_in_set", {"column": "section_present", "value_set": [True]},
+                  NUMBER_CELL),)
 
     @classmethod
     def ok_frame(cls, df):
@@ -106,6 +127,8 @@ class BlankTable(Coverage):
     where = "t.tbl_present > 0 AND t.tbl_filled = 0 AND t.rep_filled > 0"
     key, label, key_column = "t.tbl", "s.tbl_label", "tbl"
     label_en = "s.tbl_label_en"
+    gx_checks = (("expect_column_values_to_be_in_set", {"column": "tbl_blank", "value_set": [False]},
+                  (("known", "==", True), ("report_blank", "==", False))),)
 
     @classmethod
     def ok_frame(cls, df):
@@ -120,6 +143,7 @@ class BlankReport(Coverage):
     placeholders = frozenset()
     where = "t.rep_present > 0 AND t.rep_filled = 0"
     key, label = "CAST(NULL AS VARCHAR)", "''"
+    gx_checks = (("expect_column_values_to_be_in_set", {"column": "report_blank", "value_set": [False]}, ()),)
 
     @classmethod
     def ok_frame(cls, df):
@@ -134,6 +158,10 @@ class RequiredRow(Structure):
 
     name = "required-row"
     placeholders = frozenset({"label", "item", "column", "raw_label", "raw"})
+    gx_checks = (
+        ("expect_column_values_to_be_in_set", {"column": "known", "value_set": [True]}, ()),
+        ("expect_column_values_to_not_be_null", {"column": "state"},
+         (*NUMBER_CELL, ("section_present", "==", True))))
 
     @classmethod
     def ok_frame(cls, df):
