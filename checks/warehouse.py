@@ -535,17 +535,70 @@ def _loaded_files(con) -> dict:
     ).fetchall()}
 
 
+def _extract_for_load(paths: list[Path], agency, year, limits: Limits) -> list[tuple]:
+    """Report files read and extracted (in a worker process): (sha256 or None, ReportResult or None,
+    InputError or the one line of an internal error, or None) per file, in order."""
+    out = []
+    for p in paths:
+        sha = None
+        try:
+            data = read_bytes(p, limits)
+            sha = hashlib.sha256(data).hexdigest()
+            out.append((sha, _read_report(p, data, agency, year, limits), None))
+        except InputError as e:
+            out.append((sha, None, e))
+        except Exception as e:      # noqa: BLE001 - reported for its file by the loading process
+            out.append((sha, None, f"{type(e).__name__}: {_first_line(e)}"))
+    return out
+
+
+PREFETCH_MIN = 200
+"""Below this many report files, extraction stays in the loading process (worker start-up costs more)."""
+
+
+def _prefetch(files: list[Path], agency, year, limits: Limits, workers: int):
+    """Extraction of the report files among ``files`` in ``workers`` spawned processes, ahead of the
+    loading process and in file order: an iterator of (path, outcome) for the report files, with at
+    most a few chunks in flight (memory stays bounded). Empty when one process is enough."""
+    reports = [f for f in files if f.suffix.lower() in _report_suffixes()]
+    if workers <= 1 or len(reports) < PREFETCH_MIN:
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = 50
+    parts = [reports[i:i + size] for i in range(0, len(reports), size)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = [pool.submit(_extract_for_load, part, agency, year, limits) for part in parts[:2 * workers]]
+        for k, part in enumerate(parts):
+            outcomes = pending.pop(0).result()
+            if k + 2 * workers < len(parts):
+                pending.append(pool.submit(_extract_for_load, parts[k + 2 * workers], agency, year, limits))
+            yield from zip(part, outcomes)
+
+
 def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult,
-           db) -> _Staged | None:
-    """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says)."""
+           db, pre: tuple | None = None) -> _Staged | None:
+    """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says).
+    ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it."""
     def step():
-        if path.suffix.lower() in _report_suffixes():
+        if pre is not None:
+            sha, r, err = pre
+            if sha is not None and _already_loaded(loaded, sha, res):
+                return None
+            if isinstance(err, InputError):
+                raise err
+            if err is not None:
+                raise RuntimeError(err)
+            fault_point("read")
+        elif path.suffix.lower() in _report_suffixes():
             data = read_bytes(path, limits)
             sha = hashlib.sha256(data).hexdigest()
             if _already_loaded(loaded, sha, res):
                 return None
             r = _read_report(path, data, agency, year, limits)
             fault_point("read")
+        if pre is not None or path.suffix.lower() in _report_suffixes():
             key = (str(r.agency or "").strip(), "" if r.year is None else str(r.year).strip())
             return _Staged(path, res, sha, "report", frozenset([key]), len(r.cells), report=r)
         check_file(path, limits)
@@ -810,7 +863,7 @@ def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | Non
 
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
                on_file=None, limits: Limits | None = None, chunk_files: int = CHUNK_FILES,
-               chunk_rows: int = CHUNK_ROWS) -> LoadResult:
+               chunk_rows: int = CHUNK_ROWS, workers: int = 1) -> LoadResult:
     """Load files and directories into the warehouse at ``db``.
 
     Files are read one by one and stored in chunks (up to ``chunk_files`` files or ``chunk_rows``
@@ -824,6 +877,10 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
     warehouse itself (locked, read-only, full disk, damaged) raises :class:`StorageError`: the
     chunks committed before it stay, the one in progress is rolled back.
     ``on_file(FileResult)`` is called for each file once its outcome is known, for progress output.
+
+    With ``workers`` > 1, report files are extracted ahead of the loading process in that many
+    processes when there are at least :data:`PREFETCH_MIN` of them; storing stays in this process,
+    the only writer, and what is stored is the same.
     """
     limits = limits or Limits.from_env()
     files, skipped = expand(paths)
@@ -854,11 +911,16 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
         shas.clear()
         rows = 0
 
+    ahead = _prefetch(files, agency, year, limits, workers or 1)
+    pre = next(ahead, None)
     try:
         for f in files:
             res = FileResult(file=str(f))
             result.files.append(res)
-            staged = _stage(loaded, f, agency, year, limits, res, db)
+            mine = None
+            if pre is not None and pre[0] == f:
+                mine, pre = pre[1], next(ahead, None)
+            staged = _stage(loaded, f, agency, year, limits, res, db, mine)
             if staged is not None and staged.sha in shas:      # the same bytes as a file of this chunk
                 flush()
                 _already_loaded(loaded, staged.sha, res)
@@ -875,6 +937,7 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
             rows += staged.rows
         flush()
     finally:
+        ahead.close()
         with contextlib.suppress(duckdb.Error):
             con.close()
     return result

@@ -347,3 +347,22 @@ def test_schema_sql_is_generated_from_the_table_definitions():
     con.execute(tables.warehouse_sql())
     for t in tables.WAREHOUSE:
         assert [r[0] for r in con.execute(f"DESCRIBE {t.name}").fetchall()] == list(t.names)
+
+
+def test_extraction_in_worker_processes_stores_the_same(tmp_path, monkeypatch):
+    """Report files extracted ahead in worker processes load exactly as when extracted here, failures included."""
+    from tests.conftest import SEEDS
+    monkeypatch.setattr(warehouse, "PREFETCH_MIN", 1)
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(3):
+        for p in sorted(SEEDS.glob("*.txt")):
+            shutil.copy(p, src / f"{k}_{p.name}")
+    (src / "z_empty.txt").write_text("本报告没有统计表。\n", encoding="utf-8")
+    os.mkfifo(src / "z_fifo.txt")
+    one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
+    a = warehouse.load_paths([src], one)
+    b = warehouse.load_paths([src], many, workers=2)
+    assert [(f.file, f.status, f.message) for f in a.files] == [(f.file, f.status, f.message) for f in b.files]
+    assert [f.status for f in b.files].count("error") == 2 and b.exit_code == 1
+    assert _snapshot(one) == _snapshot(many)
