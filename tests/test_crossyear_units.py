@@ -190,3 +190,13 @@ def test_agencies_and_history_commands(registry, tmp_path):
     assert r.exit_code == 1 and "Traceback" not in r.output
     r = CliRunner().invoke(app, ["history", "A1", "no.such.series", "--db", str(db)])
     assert r.exit_code in (0, 3) and "Traceback" not in r.output
+
+
+def test_a_narrative_sum_of_two_result_rows_is_neither_row():
+    """"予以公开和部分公开共95件" states 予以公开 + 部分公开: it is not read as either row's count (no false T-01)."""
+    from checks.extract import narrative as N
+    read = lambda text: [(h.key, h.value) for h in N.extract([(1, text)], "v2019")]  # noqa: E731
+    assert read("本年度予以公开和部分公开共95件，不予公开3件。") == [("v2019.s3.result.withheld", 3.0)]
+    assert read("予以公开及部分公开的共95件。") == []
+    assert read("本年度予以公开80件、部分公开15件。") == [("v2019.s3.result.public", 80.0),
+                                                   ("v2019.s3.result.partial", 15.0)]

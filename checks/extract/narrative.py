@@ -64,8 +64,9 @@ PATTERNS: list[tuple[str, tuple[str, ...], str]] = [
     ("v", ("{t}.s3.carried_over",), rf"上年(?:度)?结转{_C}{{0,15}}?{N}\s*(?P<u>件)"),
     ("v", ("{t}.s3.carry_forward",), rf"结转(?:至|到)?下(?:一)?年度?{_C}{{0,15}}?{N}\s*(?P<u>件)"),
     ("v", ("{t}.s3.new_received",), rf"(?:新收|收到)(?={_S}{{0,25}}申请){_S}{{0,25}}?{N}\s*(?P<u>件|项|个|份)"),
-    ("v", ("{t}.s3.result.public",), rf"予以公开{_C}{{0,6}}?{N}\s*(?P<u>件)"),
-    ("v", ("{t}.s3.result.partial",), rf"部分公开{_C}{{0,6}}?{N}\s*(?P<u>件)"),
+    # "予以公开和部分公开共95件" is the sum of two rows: neither row's count (no key: not compared)
+    ("v", ("{t}.s3.result.public",), rf"予以公开(?![和及与、]部分公开){_C}{{0,6}}?{N}\s*(?P<u>件)"),
+    ("v", ("{t}.s3.result.partial",), rf"(?<!予以公开[和及与、])部分公开{_C}{{0,6}}?{N}\s*(?P<u>件)"),
     ("v", ("{t}.s3.result.withheld",), rf"不予公开{_C}{{0,6}}?{N}\s*(?P<u>件)"),
     ("v", ("{t}.s3.result.unable",), rf"无法提供{_C}{{0,6}}?{N}\s*(?P<u>件)"),
     ("v", ("{t}.s3.result.not_processed",), rf"不予处理{_C}{{0,6}}?{N}\s*(?P<u>件)"),
