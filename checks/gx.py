@@ -195,8 +195,47 @@ def inert(text) -> str:
 
 
 def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with every text column GX may render made :func:`inert`."""
-    return frame.assign(**{c: frame[c].map(inert) for c in TEXT_COLUMNS if c in frame.columns})
+    """The frame with every text column GX may render made :func:`inert` (each distinct value once)."""
+    def shown(col: pd.Series) -> pd.Series:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            return col.cat.rename_categories(inert) if col.cat.categories.map(inert).is_unique else col.map(inert)
+        return col.map({v: inert(v) for v in col.dropna().unique()})
+    return frame.assign(**{c: shown(frame[c]) for c in TEXT_COLUMNS if c in frame.columns})
+
+
+def _columns_used(specs: Iterable[dict]) -> set[str]:
+    """The frame columns the expectations of ``specs`` read (their columns and row conditions)."""
+    def walk(cond) -> Iterable[str]:
+        if isinstance(cond, dict):
+            if isinstance(cond.get("column"), dict):
+                yield cond["column"]["name"]
+            for c in cond.get("conditions") or []:
+                yield from walk(c)
+    out = set()
+    for spec in specs:
+        for e in spec["expectations"]:
+            kw = e["kwargs"]
+            out.update(kw[k] for k in ("column", "column_A", "column_B") if isinstance(kw.get(k), str))
+            out.update(walk(kw.get("row_condition")))
+    return out
+
+
+CATEGORIES = (*TEXT_COLUMNS, "frame", "state", "sub")
+"""Text columns with few distinct values: categorical in the frame GX validates (cheap to filter and copy)."""
+
+
+def _for_gx(frame: pd.DataFrame, specs: Iterable[dict]) -> pd.DataFrame:
+    """The columns of ``frame`` that GX reads or reports (each expectation filters and copies the rows it is
+    about, so every further column costs time), text as categories or Python strings."""
+    keep = [c for c in dict.fromkeys([*INDEX_COLUMNS, "lhs", "rhs", "frame", *sorted(_columns_used(specs))])
+            if c in frame.columns]
+    out = frame[keep].copy()
+    for c in keep:
+        if c in CATEGORIES:
+            out[c] = out[c].astype(object).astype("category")
+        elif out[c].dtype != bool and not pd.api.types.is_numeric_dtype(out[c].dtype):
+            out[c] = out[c].astype(object)
+    return out
 
 
 def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalogue: Catalogue | None = None,
@@ -253,18 +292,16 @@ def validate(con, *, lenient: bool = False, docs_dir: Path | None = None, catalo
         name="gongkai-check", validation_definitions=definitions, actions=actions,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS}))
     # GX Data Docs put index values into HTML as they are: hand GX inert text, attribute failures by ids
-    result = checkpoint.run(batch_parameters={"dataframe": inert_frame(frame)})
-    rows = _attribute(result, frame, catalogue)
-    failures = pd.DataFrame(rows, columns=INDEX_COLUMNS + ["lhs", "rhs"])
+    result = checkpoint.run(batch_parameters={"dataframe": inert_frame(_for_gx(frame, specs.values()))})
+    failures = _attribute(result, frame, catalogue)
     docs = Path(docs_dir) / "index.html" if docs_dir is not None else None
     return GXResult(bool(result.success), len(frame), n_expectations, failures, docs)
 
 
-def _attribute(result, frame: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
+def _attribute(result, frame: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
     """The failures of a checkpoint result: one row per unexpected row of the evaluation and pair frames,
     and the unexpected structure rows of each rule folded into its findings by its kind (as pandera's)."""
-    originals = frame[frame["frame"] != STRUCTURE].set_index(["report_id", "instance_id"])[list(TEXT_COLUMNS)]
-    originals = originals[~originals.index.duplicated()]
+    columns = INDEX_COLUMNS + ["lhs", "rhs"]
     rows, structural = [], {}
     for run in result.run_results.values():
         for r in run.results:
@@ -272,29 +309,24 @@ def _attribute(result, frame: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
             ids = r.result.get("unexpected_index_list") or []
             if meta.get("frame") == STRUCTURE:
                 structural.setdefault(meta["code"], set()).update(int(i["instance_id"]) for i in ids)
-                continue
-            for idx in ids:
-                row = {c: idx.get(c) for c in INDEX_COLUMNS + ["lhs", "rhs"]}
-                key = (row["report_id"], row["instance_id"])
-                if key in originals.index:
-                    row.update(originals.loc[key].to_dict())
-                rows.append(row)
+            else:
+                rows.extend((int(i["report_id"]), int(i["instance_id"])) for i in ids)
+    # GX saw inert text: the text columns come from the frame itself, by (report_id, instance_id)
+    keys = pd.DataFrame(rows, columns=["report_id", "instance_id"])
+    found = [keys.merge(frame[frame["frame"] != STRUCTURE].drop_duplicates(["report_id", "instance_id"]),
+                        on=["report_id", "instance_id"], how="left")
+             .reindex(columns=columns)]
     if structural:
         cells = frame[frame["frame"] == STRUCTURE].set_index("instance_id", drop=False)
         meta = cells[["report_id", "agency", "year", "template"]].drop_duplicates("report_id")
         for code, ids in sorted(structural.items()):
-            if not ids:
-                continue
-            rule = catalogue.rule(code)
-            found = kind_of(rule).fold(rule, cells.loc[sorted(ids)].reset_index(drop=True))
-            found = found.drop_duplicates().merge(meta, on="report_id", how="left")
-            for f in found.itertuples(index=False):
-                rows.append({"agency": f.agency, "year": int(f.year), "template": f.template,
-                             "report_id": int(f.report_id), "code": code,
-                             "item": None if pd.isna(f.item) else f.item,
-                             "column": None if pd.isna(f.column) else f.column,
-                             "instance_id": None, "lhs": None, "rhs": None})
-    return rows
+            if ids:
+                rule = catalogue.rule(code)
+                f = kind_of(rule).fold(rule, cells.loc[sorted(ids)].reset_index(drop=True))
+                found.append(f.drop_duplicates().merge(meta, on="report_id", how="left").assign(code=code)
+                             .reindex(columns=columns))
+    out = pd.concat(found, ignore_index=True).astype(object)
+    return out.where(out.notna(), None)
 
 
 def validate_warehouse(db, *, lenient: bool = False, docs_dir: Path | None = None,
