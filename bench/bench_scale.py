@@ -437,18 +437,20 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         say("extract")
         shutil.rmtree(ext.parent, ignore_errors=True)
 
-    st["load"] = measure([*gongkai(), "load", str(corpus / "stats"), "--db", str(db), "--quiet"], env=env,
-                         timeout=to, log=log)
-    st["load"]["cells_per_second"] = round(res["cells"] / st["load"]["wall_seconds"])
-    say("load")
-    res["warehouse_mb_after_load"] = mb(db)
+    if "load" not in skip or not db.is_file():    # --skip load: the warehouse of a run before (--work, --keep)
+        st["load"] = measure([*gongkai(), "load", str(corpus / "stats"), "--db", str(db), "--quiet"], env=env,
+                             timeout=to, log=log)
+        st["load"]["cells_per_second"] = round(res["cells"] / st["load"]["wall_seconds"])
+        say("load")
+        res["warehouse_mb_after_load"] = mb(db)
     if "duckdb_read_csv" not in skip:
         ydb = work / f"yard-{n}.duckdb"
         st["duckdb_read_csv"] = measure(worker("duckdb_read_csv", stats=corpus / "stats", db=ydb), timeout=to, log=log)
         say("duckdb_read_csv")
         res["duckdb_read_csv_mb"] = mb(ydb)
         ydb.unlink(missing_ok=True)
-        st["load"]["vs_duckdb_read_csv"] = round(st["load"]["wall_seconds"] / st["duckdb_read_csv"]["wall_seconds"], 1)
+        if "load" in st:
+            st["load"]["vs_duckdb_read_csv"] = round(st["load"]["wall_seconds"] / st["duckdb_read_csv"]["wall_seconds"], 1)
 
     def check(name: str, config: str | None) -> None:
         if name in skip:
@@ -507,7 +509,8 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         say("run_stats")
         shutil.rmtree(rout, ignore_errors=True)
         rdb.unlink(missing_ok=True)
-    res["warehouse_mb_per_100k"] = round(res["warehouse_mb_after_load"] * 100_000 / res["agency_years"], 1)
+    if "warehouse_mb_after_load" in res:
+        res["warehouse_mb_per_100k"] = round(res["warehouse_mb_after_load"] * 100_000 / res["agency_years"], 1)
     if not args.keep:
         shutil.rmtree(corpus, ignore_errors=True)
         db.unlink(missing_ok=True)
@@ -558,12 +561,17 @@ def growth(sizes: dict) -> dict:
     keys = sorted(sizes, key=int)
     out = {}
     for stage in STAGES:
-        pts = [(int(k), sizes[k]["stages"].get(stage, {}).get("wall_seconds")) for k in keys]
-        pts = [(n, s) for n, s in pts if s]
-        if len(pts) < 2:
-            continue
-        steps = {f"{a[0]}→{b[0]}": round(b[1] / a[1], 1) for a, b in zip(pts, pts[1:])}
-        out[stage] = {"wall_seconds": {str(n): s for n, s in pts}, "ratio": steps}
+        entry = {}
+        for what in ("wall_seconds", "cpu_seconds", "peak_mb"):
+            pts = [(int(k), sizes[k]["stages"].get(stage, {}).get(what)) for k in keys]
+            pts = [(n, s) for n, s in pts if s]
+            if len(pts) < 2:
+                continue
+            entry[what] = {str(n): s for n, s in pts}
+            entry[what.replace("seconds", "ratio").replace("peak_mb", "peak_ratio")] = {
+                f"{a[0]}→{b[0]}": round(b[1] / a[1], 1) for a, b in zip(pts, pts[1:])}
+        if entry:
+            out[stage] = entry
     return out
 
 
