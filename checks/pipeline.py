@@ -114,12 +114,10 @@ def check_step(db: str | Path, *, lenient: bool = False, fail_on: str | None = N
         raise UserError(f"{db}: no warehouse here (run `gongkai load` first, or pass --db)")
     con = warehouse.connect(db)
     try:
-        # one transaction: a run killed or failing halfway leaves no trace ("the latest run" is always whole)
-        con.execute("BEGIN TRANSACTION")
+        # the run enters the warehouse in one transaction at its end (run_check): a run killed or
+        # failing halfway leaves no trace ("the latest run" is always whole)
         res = run_check(con, catalogue, lenient=lenient, waivers=wlist, config_source=cfg.source,
                         waivers_file=str(wpath) if wpath else None)
-        warehouse.fault_point("check")
-        con.execute("COMMIT")
     except duckdb.Error as e:
         warehouse.rollback(con)
         if warehouse.is_storage_fault(e):

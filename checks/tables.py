@@ -53,8 +53,9 @@ class TableSchema:
                 return c
         raise KeyError(f"{self.name} has no column {name!r}")
 
-    def ddl(self) -> str:
-        """``CREATE TABLE IF NOT EXISTS`` with every column, its type, NOT NULL, default and meaning."""
+    def ddl(self, name: str | None = None, temp: bool = False) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` with every column, its type, NOT NULL, default and meaning;
+        ``name``/``temp``: a (temporary) table of the same columns, replaced if it exists."""
         lines = []
         for i, c in enumerate(self.columns):
             spec = f"    {c.quoted:<16} {c.sql}"
@@ -67,7 +68,9 @@ class TableSchema:
             comma = "," if i < len(self.columns) - 1 else ""
             lines.append(f"{spec}{comma}" + (f"  -- {c.doc}" if c.doc else ""))
         head = f"-- {self.doc}\n" if self.doc else ""
-        return f"{head}CREATE TABLE IF NOT EXISTS {self.name} (\n" + "\n".join(lines) + "\n);"
+        create = (f"CREATE OR REPLACE {'TEMP ' if temp else ''}TABLE {name or self.name}" if name or temp
+                  else f"CREATE TABLE IF NOT EXISTS {self.name}")
+        return f"{head}{create} (\n" + "\n".join(lines) + "\n);"
 
     def column_list(self, exclude: tuple[str, ...] = ()) -> str:
         """``"a", "b", …`` for SELECT or INSERT."""
@@ -88,8 +91,10 @@ class TableSchema:
             out.append(f"CAST({e} AS {c.sql}) AS {c.quoted}")
         return "SELECT " + ",\n       ".join(out)
 
-    def insert_frame(self, con, frame, view: str = "gk_insert_df", empty_as_null: tuple[str, ...] = ()) -> None:
-        """Insert a pandas frame (columns by name; missing ones take their default) into the table.
+    def insert_frame(self, con, frame, view: str = "gk_insert_df", empty_as_null: tuple[str, ...] = (),
+                     table: str | None = None) -> None:
+        """Insert a pandas frame (columns by name; missing ones take their default) into the table
+        (or into ``table``, another table of the same columns, e.g. a staging copy).
 
         Columns named in ``empty_as_null`` store an empty string as NULL."""
         con.register(view, frame)
@@ -98,7 +103,7 @@ class TableSchema:
             casts = ", ".join(
                 f"CAST({f'nullif({c.quoted}, {chr(39) * 2})' if c.name in empty_as_null else c.quoted} AS {c.sql}) "
                 f"AS {c.quoted}" for c in present)
-            con.execute(f"INSERT INTO {self.name} BY NAME SELECT {casts} FROM {view}")
+            con.execute(f"INSERT INTO {table or self.name} BY NAME SELECT {casts} FROM {view}")
         finally:
             con.unregister(view)
 

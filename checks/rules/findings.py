@@ -188,8 +188,9 @@ def load_waivers(path: str | Path, catalogue: Catalogue) -> list[Waiver]:
 
 
 def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Waiver],
-                  catalogue: Catalogue, today: dt.date) -> None:
-    """Mark the run's findings that an active waiver accepts; report expired waivers as W-01."""
+                  catalogue: Catalogue, today: dt.date, table: str = FINDINGS.name) -> None:
+    """Mark the run's findings (in ``table``: findings, or the run's staging copy) that an active
+    waiver accepts; report expired waivers as W-01."""
     active = [w for w in waivers if not w.expired(today)]
     if active:
         frame = pd.DataFrame([{"code": w.code, "agency": w.agency, "year": w.year, "reason": w.reason,
@@ -197,12 +198,12 @@ def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Wai
         con.register("gk_waivers_df", frame)
         try:
             con.execute("""
-                UPDATE findings AS f SET waived = TRUE, waiver_reason = w.reason
+                UPDATE {TABLE} AS f SET waived = TRUE, waiver_reason = w.reason
                 FROM gk_waivers_df AS w
                 WHERE f.run_id = ? AND f.code = w.code AND f.agency = w.agency AND f.year = w.year
                   AND (w.item IS NULL OR f.item = w.item) AND (w."column" IS NULL OR f."column" = w."column")
                   AND (w.fingerprint IS NULL OR {FINGERPRINT_SQL} = CAST(w.fingerprint AS VARCHAR))
-            """.replace("{FINGERPRINT_SQL}", FINGERPRINT_SQL), [run_id])
+            """.replace("{FINGERPRINT_SQL}", FINGERPRINT_SQL).replace("{TABLE}", table), [run_id])
         finally:
             con.unregister("gk_waivers_df")
     expired = [w for w in waivers if w.expired(today)]
@@ -210,7 +211,7 @@ def apply_waivers(con: duckdb.DuckDBPyConnection, run_id: str, waivers: list[Wai
     if not expired or rule is None or not rule.enabled:
         return
     kind = kind_of(rule)
-    FINDINGS.insert_frame(con, pd.DataFrame([kind.finding(rule, run_id, w) for w in expired]))
+    FINDINGS.insert_frame(con, pd.DataFrame([kind.finding(rule, run_id, w) for w in expired]), table=table)
 
 
 def run_findings(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> pd.DataFrame:

@@ -286,43 +286,60 @@ class RunResult:
 def run_check(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, *, lenient: bool = False,
               waivers: list | None = None, run_id: str | None = None, config_source: str = "defaults",
               waivers_file: str | None = None, today: dt.date | None = None) -> RunResult:
-    """Run every enabled rule over every current report; write one new run into ``findings``."""
+    """Run every enabled rule over every current report; write one new run into ``findings``.
+
+    The rules write into a temporary staging table outside any transaction (inside one, DuckDB plans
+    the rule joins without the tables' statistics: at 100,000 reports a check took 18 GB instead of
+    about 2); the run then enters ``check_runs`` and ``findings`` in one short transaction, so a run
+    killed or failing halfway leaves no trace and "the latest run" is always whole."""
     from checks.rules.findings import apply_waivers
+    from checks.warehouse import fault_point, rollback
 
     t0 = time.perf_counter()
     ensure_tables(con)
     run_id = run_id or new_run_id()
     started = dt.datetime.now()
-    con.execute("INSERT INTO check_runs (run_id, started_at, lenient, config, waivers_file, disabled) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, started, lenient, config_source, waivers_file,
-                 ",".join(r.code for r in catalogue.rules if not r.enabled)])
-    timings = []
-    _materialize(con)
+    stage = "gk_findings_stage"
+    con.execute(FINDINGS.ddl(stage, temp=True))
     try:
-        b = Builder(catalogue, lenient=lenient, run_id=run_id, shared=True, con=con)
+        timings = []
+        _materialize(con)
         try:
-            for label, q in b.queries():
-                t = time.perf_counter()
-                con.execute(f"INSERT INTO {FINDINGS.name} BY NAME\n{q}")
-                timings.append((label, time.perf_counter() - t))
+            b = Builder(catalogue, lenient=lenient, run_id=run_id, shared=True, con=con)
+            try:
+                for label, q in b.queries():
+                    t = time.perf_counter()
+                    con.execute(f"INSERT INTO {stage} BY NAME\n{q}")
+                    timings.append((label, time.perf_counter() - t))
+            finally:
+                b.drop_temp()
+            n_reports = con.execute("SELECT count(*) FROM gk_reps").fetchall()[0][0]
         finally:
-            b.drop_temp()
-        n_reports = con.execute("SELECT count(*) FROM gk_reps").fetchall()[0][0]
+            _drop_temp(con)
+        apply_waivers(con, run_id, list(waivers or []), catalogue, today or dt.date.today(), table=stage)
+        counts = dict.fromkeys(("error", "warning", "info"), 0)
+        waived = 0
+        for sev, w, n in con.execute(f"SELECT severity, waived, count(*) FROM {stage} GROUP BY ALL").fetchall():
+            if w:
+                waived += n
+            else:
+                counts[sev] = counts.get(sev, 0) + n
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("INSERT INTO check_runs (run_id, started_at, finished_at, lenient, reports, errors, "
+                        "warnings, infos, waived, config, waivers_file, disabled) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, started, dt.datetime.now(), lenient, n_reports, counts["error"],
+                         counts["warning"], counts["info"], waived, config_source, waivers_file,
+                         ",".join(r.code for r in catalogue.rules if not r.enabled)])
+            con.execute(f"INSERT INTO {FINDINGS.name} SELECT * FROM {stage}")
+            fault_point("check")
+            con.execute("COMMIT")
+        except BaseException:
+            rollback(con)
+            raise
     finally:
-        _drop_temp(con)
-    apply_waivers(con, run_id, list(waivers or []), catalogue, today or dt.date.today())
-    counts = dict.fromkeys(("error", "warning", "info"), 0)
-    waived = 0
-    for sev, w, n in con.execute("SELECT severity, waived, count(*) FROM findings WHERE run_id = ? GROUP BY ALL",
-                                 [run_id]).fetchall():
-        if w:
-            waived += n
-        else:
-            counts[sev] = counts.get(sev, 0) + n
-    con.execute("UPDATE check_runs SET finished_at = ?, reports = ?, errors = ?, warnings = ?, infos = ?, "
-                "waived = ? WHERE run_id = ?",
-                [dt.datetime.now(), n_reports, counts["error"], counts["warning"], counts["info"], waived, run_id])
+        con.execute(f"DROP TABLE IF EXISTS {stage}")
     return RunResult(run_id, n_reports, counts, waived, time.perf_counter() - t0, timings)
 
 
