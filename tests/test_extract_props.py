@@ -188,5 +188,5 @@ def test_mangled_seeds_never_crash(which: int, ops):
     text = "\n".join(lines)
     res = extract_text(text, "m.txt")
     _invariants(res, text, False)
-    if res.template and not res.cells:
-        assert any(i.code == "X-01" for i in res.issues)
+    if res.template and not res.cells:     # no table, or a table cut off right after its header
+        assert any(i.code in ("X-01", "X-02") for i in res.issues)
