@@ -143,6 +143,18 @@ def _open(db: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConne
             delay = min(delay * 2, 0.5)
 
 
+MEMORY_ENV = "GONGKAI_MEMORY_LIMIT"
+DEFAULT_MEMORY = "3GB"
+"""How much memory DuckDB may use per connection (``GONGKAI_MEMORY_LIMIT``, e.g. ``8GB``)."""
+
+
+def _memory_limit() -> str:
+    value = os.environ.get(MEMORY_ENV, "").strip() or DEFAULT_MEMORY
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, re.I):
+        raise UserError(f"{MEMORY_ENV}={value!r}: expected a size such as 3GB or 512MB")
+    return value
+
+
 def connect(db: str | Path, *, read_only: bool = False, wait: float | None = None,
             verify: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and, unless read-only, create) the warehouse at ``db``.
@@ -160,6 +172,8 @@ def connect(db: str | Path, *, read_only: bool = False, wait: float | None = Non
             db.parent.mkdir(parents=True, exist_ok=True)
         con = _open(db, read_only, wait)
         con.execute("SET enable_progress_bar = false")      # the library never prints
+        # bounded memory: DuckDB's default is 80 % of RAM; past the limit its joins spill to <db>.tmp
+        con.execute(f"SET memory_limit = '{_memory_limit()}'")
     except StorageError:
         raise
     except (duckdb.Error, OSError) as e:
