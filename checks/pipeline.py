@@ -414,16 +414,6 @@ def ledger_path(db: str | Path) -> Path:
     return db.with_name(db.stem + ".inbox.jsonl")
 
 
-def _file_sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _ledger(path: Path) -> dict[str, dict]:
     done: dict[str, dict] = {}
     if not path.is_file():
@@ -455,7 +445,7 @@ def inbox_step(inbox: str | Path, db: str | Path) -> Inbox:
     box = Inbox(str(folder), str(ledger), other=other)
     for f in files:
         try:
-            sha = _file_sha256(f)
+            sha = warehouse._sha256(f)
         except OSError:
             sha = ""                 # unreadable: the load names the problem
         box.sha256[str(f)] = sha

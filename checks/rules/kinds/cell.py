@@ -58,7 +58,26 @@ NUMBER_CELL = (("known", "==", True), ("heading", "==", False))
 """Row conditions: a cell of the template that is not a heading (as ``_number_cell``)."""
 
 
-class CellKind(Kind):
+class StructureFrameGX:
+    """Mixin of the kinds judged on the structure frame: their GX expectations are
+    :attr:`gx_checks` restricted to the rule's cells of one template (:func:`frame_expectations`)."""
+
+    frame: str | None = None
+    gx_checks: tuple[GXCheck, ...] = ()
+
+    @classmethod
+    def gx_columns(cls) -> dict:
+        """{column: function of the structure frame} the kind's GX expectations need beyond the frame."""
+        return {}
+
+    @classmethod
+    def gx_expectations(cls, rule, template: str) -> list[dict]:
+        if cls.frame != "structure":
+            return []
+        return frame_expectations(rule, template, cls.gx_checks)
+
+
+class CellKind(StructureFrameGX, Kind):
     """Base of the per-cell kinds."""
 
     family = "cell"
@@ -83,17 +102,6 @@ class CellKind(Kind):
     gx_checks: tuple[GXCheck, ...] = ()
     """The GX expectations that together judge what :meth:`bad_frame` judges (a row fails the rule when
     it fails any of them)."""
-
-    @classmethod
-    def gx_columns(cls) -> dict:
-        """{column: function of the structure frame} the kind's GX expectations need beyond the frame."""
-        return {}
-
-    @classmethod
-    def gx_expectations(cls, rule, template: str) -> list[dict]:
-        if cls.frame != "structure":
-            return []
-        return frame_expectations(rule, template, cls.gx_checks)
 
     @classmethod
     def targets(cls, b, rule, template: str, variant: str):

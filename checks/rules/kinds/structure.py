@@ -15,11 +15,11 @@ import pandas as pd
 from checks.rules import catalogue as C
 from checks.rules import messages as M
 from checks.rules.kinds import PerRule, register
-from checks.rules.kinds.cell import NUMBER_CELL, GXCheck, frame_expectations
+from checks.rules.kinds.cell import NUMBER_CELL, GXCheck, StructureFrameGX
 from checks.tables import FINDINGS
 
 
-class Structure(PerRule):
+class Structure(StructureFrameGX, PerRule):
     """Base of the structure kinds; each rule is one query."""
 
     family = "structure"
@@ -33,17 +33,6 @@ class Structure(PerRule):
     def ok_frame(cls, df):
         """pandas over the structure frame: the row passes."""
         raise NotImplementedError
-
-    @classmethod
-    def gx_columns(cls) -> dict:
-        """{column: function of the structure frame} the kind's GX expectations need beyond the frame."""
-        return {}
-
-    @classmethod
-    def gx_expectations(cls, rule, template: str) -> list[dict]:
-        if cls.frame != "structure":
-            return []
-        return frame_expectations(rule, template, cls.gx_checks)
 
     @classmethod
     def pandera_check(cls, rule):
