@@ -129,6 +129,7 @@ def test_gate_deployment_ends_failed_on_an_erroring_file(server, tmp_path):
         state = wait_for("the gate flow run", finished, 240, worker)
     except BaseException:
         print({p.name: p.read_text(errors="replace")[-3000:] for p in logs.iterdir()})
+        print("flow run state:", httpx.get(f"{api}/flow_runs/{run['id']}", timeout=10).json().get("state"))
         raise
     assert state["type"] != "COMPLETED"
     assert state["type"] == "FAILED" and state["name"] == "Data errors", json.dumps(state)[:2000]
