@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +126,9 @@ STREAM_CHUNK = 500
 """Report files extracted and written per step of :func:`extract_to` (memory stays bounded)."""
 
 
-def _extract_chunk(files: list[Path], agency, year, limits: Limits) -> tuple[Extraction, list]:
-    """Extract a list of files (in a worker process or here): their frames and per-file errors."""
+def _extract_chunk(files: list[Path], agency, year, limits: Limits, fmt: str = "") -> tuple[_Chunk, list]:
+    """Extract a list of files (in a worker process or here): their rows and per-file errors. For ``fmt``
+    csv the cells come as CSV text already (when :func:`_csv_cells` can write them)."""
     results, errors, outcome = [], [], []
     for f in files:
         try:
@@ -134,7 +137,23 @@ def _extract_chunk(files: list[Path], agency, year, limits: Limits) -> tuple[Ext
         except InputError as e:
             errors.append(e)
             outcome.append(e)
-    return to_extraction(results, errors), outcome
+    text = _csv_cells(results) if fmt == "csv" else None
+    cells, narr, issues, reports = _rows(results, cells=text is None)
+    n = sum(len(r.cells) for r in results)
+    return _Chunk(cells, narr, _issue_frame(issues), _report_frame(reports), errors, text, n), outcome
+
+
+@dataclass
+class _Chunk:
+    """One chunk of :func:`extract_to`: cells and narrative as rows (framed only when a format needs it)."""
+
+    cells: list[tuple]
+    narrative: list[tuple]
+    issues: pd.DataFrame
+    reports: pd.DataFrame
+    errors: list[InputError]
+    cells_csv: str | None = None        # the cells' CSV lines (no header), when written without a frame
+    n_cells: int = 0
 
 
 def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str | None = None,
@@ -156,7 +175,7 @@ def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str
     parts = [files[i:i + chunk] for i in range(0, len(files), chunk)] or [[]]
     done = 0
 
-    def take(part: list[Path], ext: Extraction, outcome: list) -> None:
+    def take(part: list[Path], ext: _Chunk, outcome: list) -> None:
         nonlocal done
         sink.write(ext)
         reports.append(ext.reports)
@@ -174,12 +193,12 @@ def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str
 
             # spawn, not fork: the parent may hold DuckDB or Arrow threads that a fork would copy mid-flight
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_extract_chunk, part, agency, year, limits) for part in parts]
+                futures = [pool.submit(_extract_chunk, part, agency, year, limits, fmt) for part in parts]
                 for part, fut in zip(parts, futures):
                     take(part, *fut.result())
         else:
             for part in parts:
-                take(part, *_extract_chunk(part, agency, year, limits))
+                take(part, *_extract_chunk(part, agency, year, limits, fmt))
     finally:
         sink.close()
     empty = to_extraction([])
@@ -206,13 +225,32 @@ class _Sink:
             if p.exists():
                 p.unlink()
 
-    def write(self, ext: Extraction) -> None:
-        cells = ext.cells[[c for c in COLUMNS if c in ext.cells.columns]]
-        for i, (name, df) in enumerate((("cells", cells), ("narrative", ext.narrative), ("issues", ext.issues))):
-            if df.empty and i in self._started:
+    def write(self, ext: _Chunk) -> None:
+        for i, (name, rows) in enumerate((("cells", ext.cells), ("narrative", ext.narrative), ("issues", None))):
+            n = len(ext.issues) if rows is None else ext.n_cells if i == 0 and ext.cells_csv is not None else len(rows)
+            if not n and i in self._started:
                 continue
-            self.rows[name] += len(df)
+            self.rows[name] += n
             path = self.paths[i]
+            if self.fmt == "csv" and i == 0 and ext.cells_csv is not None:
+                with open(path, "a", encoding="utf-8", newline="") as f:
+                    if i not in self._started:
+                        csv.writer(f, lineterminator="\n").writerow(COLUMNS)
+                    f.write(ext.cells_csv)
+                self._started.add(i)
+                continue
+            if self.fmt == "csv" and rows is not None and _plain(rows):
+                # what DataFrame.to_csv writes for these rows, without making the frame
+                with open(path, "a", encoding="utf-8", newline="") as f:
+                    w = csv.writer(f, lineterminator="\n")
+                    if i not in self._started:
+                        w.writerow(COLUMNS if i == 0 else NARRATIVE_COLUMNS)
+                    w.writerows(rows)
+                self._started.add(i)
+                continue
+            df = ext.issues if rows is None else _cell_frame(rows) if i == 0 else _narrative_frame(rows)
+            if i == 0:
+                df = df[[c for c in COLUMNS if c in df.columns]]
             if self.fmt == "csv":
                 df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", mode="a",
                           header=i not in self._started)
@@ -241,30 +279,118 @@ def extract_file(path: Path, agency: str | None = None, year: int | None = None)
     return extract_paths([Path(path)], agency, year)
 
 
-def to_extraction(results: list[ReportResult], errors: list[InputError] | None = None) -> Extraction:
-    """Report results → the three DataFrames (built once, at the end)."""
-    cells, narr, issues, reports = [], [], [], []
+def _rows(results: list[ReportResult], cells: bool = True) -> tuple[list[tuple], list[tuple], list[tuple], list[tuple]]:
+    """Report results → rows of the cells (unless ``cells`` is false), narrative, issues and reports frames."""
+    rows, narr, issues, reports = [], [], [], []
     for r in results:
         head = (r.agency, r.year)
-        for (template, item, column, raw, line, variant, label, unit, state, value, col) in r.cells:
-            cells.append((r.agency, r.year, template, item, column, raw, r.source_file, line, variant, "", "",
-                          label, unit, state, value, col))
+        agency, year, source = r.agency, r.year, r.source_file
+        if cells:
+            rows.extend([(agency, year, template, item, column, raw, source, line, variant, "", "", label, unit,
+                          state, value, col)
+                         for (template, item, column, raw, line, variant, label, unit, state, value, col) in r.cells])
         for n in r.narrative:
-            narr.append((*head, r.source_file, *n))
+            narr.append((*head, source, *n))
         for i in r.issues:
-            issues.append((*head, r.source_file, i.code, i.severity, i.message, i.line, i.raw))
+            issues.append((*head, source, i.code, i.severity, i.message, i.line, i.raw))
         sev = [i.severity for i in r.issues]
-        reports.append((r.source_file, r.agency, r.year, r.template, r.variant, r.layout, r.encoding, len(r.cells),
+        reports.append((source, r.agency, r.year, r.template, r.variant, r.layout, r.encoding, len(r.cells),
                         sev.count("error"), sev.count("warning")))
+    return rows, narr, issues, reports
+
+
+def _csv_field(v) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([v, ""])
+    return buf.getvalue()[:-2]
+
+
+def _csv_cells(results: list[ReportResult]) -> str | None:
+    """The cells of ``results`` as the CSV lines ``DataFrame.to_csv`` writes for their frame (same quoting,
+    same numbers), made line by line; None when pandas would type a column in a way a line cannot know
+    (a year or agency column of numbers and blanks is a float column there: the caller frames it).
+    Every other field is text by construction (:func:`checks.extract.report._emit`), the line an int and the
+    column an int or blank."""
+    for attr in ("agency", "year"):
+        types = {type(getattr(r, attr)) for r in results if r.cells}
+        if not (types <= {str, type(None)} or types <= {int, str}):
+            return None
+    for r in results:
+        for c in r.cells:
+            if not (type(c[4]) is int and (type(c[10]) is int or c[10] == "")):
+                return None
+    out: list[str] = []
+    slow = None
+    for r in results:
+        if not r.cells:
+            continue
+        agency, year, source = r.agency, r.year, r.source_file
+        head = _csv_field(agency) + "," + _csv_field(year) + ","
+        src = _csv_field(source)
+        for cell in r.cells:
+            template, item, column, raw, line, variant, label, unit, state, value, col = cell
+            a = f"{template},{item},{column},{raw}"
+            b = f"{line},{variant},,,{label},{unit},{state},{value},{col}\n"
+            if a.count(",") == 3 and b.count(",") == 8 and '"' not in a and '"' not in b and "\r" not in a \
+                    and "\r" not in b and "\n" not in a and "\n" not in b[:-1]:
+                out.append(head + a + "," + src + "," + b)
+            else:
+                if slow is None:
+                    buf = io.StringIO()
+                    slow = csv.writer(buf, lineterminator="\n")
+                buf.seek(0)
+                buf.truncate()
+                slow.writerow((agency, year, template, item, column, raw, source, line, variant, "", "", label,
+                               unit, state, value, col))
+                out.append(buf.getvalue())
+    return "".join(out)
+
+
+def _cell_frame(cells: list[tuple]) -> pd.DataFrame:
     cdf = pd.DataFrame(cells, columns=list(COLUMNS))
     cdf["source_line"] = cdf["source_line"].astype("int64")
+    return cdf
+
+
+def _narrative_frame(narr: list[tuple]) -> pd.DataFrame:
     ndf = pd.DataFrame(narr, columns=list(NARRATIVE_COLUMNS))
     for c in ("source_line", "char_start", "char_end"):
         ndf[c] = ndf[c].astype("int64")
+    return ndf
+
+
+def _issue_frame(issues: list[tuple]) -> pd.DataFrame:
     idf = pd.DataFrame(issues, columns=list(ISSUE_COLUMNS))
     idf["source_line"] = idf["source_line"].astype("Int64")
-    rdf = pd.DataFrame(reports, columns=list(REPORT_COLUMNS))
-    return Extraction(cdf, ndf, idf, list(errors or []), rdf)
+    return idf
+
+
+def _report_frame(reports: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(reports, columns=list(REPORT_COLUMNS))
+
+
+_TEXT_TYPES = ({str}, {type(None)}, {str, type(None)})
+
+
+def _plain(rows: list[tuple]) -> bool:
+    """True when every column of ``rows`` holds only text (or None), or only ints (with or without text):
+    then ``csv.writer`` writes exactly what ``DataFrame.to_csv`` writes for their frame. Ints with None (a
+    float column in pandas), floats or anything else: False (the caller frames them)."""
+    if not rows:
+        return True
+    for col in zip(*rows):
+        types = set(map(type, col))
+        if types in _TEXT_TYPES or types == {int} or types == {int, str}:
+            continue
+        return False
+    return True
+
+
+def to_extraction(results: list[ReportResult], errors: list[InputError] | None = None) -> Extraction:
+    """Report results → the three DataFrames (built once, at the end)."""
+    cells, narr, issues, reports = _rows(results)
+    return Extraction(_cell_frame(cells), _narrative_frame(narr), _issue_frame(issues), list(errors or []),
+                      _report_frame(reports))
 
 
 def write_extraction(ext: Extraction, out: Path, fmt: str | None = None) -> list[Path]:
