@@ -177,9 +177,81 @@ def _check_header(path: Path, header: list[str]) -> None:
                                f"(header starts {shown!r})", 1)
 
 
-def _read_csv(path: Path, text: str, limits: Limits) -> pd.DataFrame:
+def _read_csv(path: Path, text: str, limits: Limits, data: bytes | None = None) -> pd.DataFrame:
     if "\n" not in text.rstrip("\r\n") and text.count(",") < len(REQUIRED) - 1:
         raise InputError(path, "not a CSV file with a header row and data rows", 1)
+    if data is not None:
+        df = _read_csv_fast(path, text, data, limits)
+        if df is not None:
+            return df
+    return _read_csv_python(path, text, limits)
+
+
+def _read_csv_fast(path: Path, text: str, data: bytes, limits: Limits) -> pd.DataFrame | None:
+    """The common case read by pyarrow's CSV parser: a well-formed file, one record per line (no line
+    break inside a field, no blank line, ``\\n`` or ``\\r\\n`` line ends), every row with the header's
+    number of fields, within the row limit. None for anything else: the Python reader
+    (:func:`_read_csv_python`) then reads the file, finds what is wrong and says so with its line.
+    The frame is the one the Python reader would make (``tests/test_formats.py`` compares them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error):
+        return None
+    if reader.line_num != 1:
+        return None
+    _check_header(path, header)
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    cut = body.find(b"\n")
+    if cut < 0 or b"\r" in body[:cut][:-1]:
+        return None
+    body = body[cut + 1:]
+    newlines = body.count(b"\n")
+    if body.count(b"\r") != body.count(b"\r\n"):
+        return None
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowException, ValueError):
+        return None
+    n = table.num_rows
+    if not n or n > limits.max_rows or newlines != (n if body.endswith(b"\n") else n - 1):
+        return None
+    if b'"' in body and not _same_quoted_rows(body, table):
+        return None
+    df = table.rename_columns(header).to_pandas(
+        types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+    df[LINE] = list(range(2, n + 2))
+    df[ERROR] = [""] * n
+    return df
+
+
+def _same_quoted_rows(body: bytes, table) -> bool:
+    """Whether the Python reader (strict quoting) reads every line holding a quote as pyarrow did:
+    pyarrow accepts what strict quoting refuses (text after a closing quote, …)."""
+    for i, line in enumerate(body.split(b"\n")):
+        if b'"' not in line:
+            continue
+        text = line.decode("utf-8")
+        text = text[:-1] if text.endswith("\r") else text
+        try:
+            rec = next(csv.reader([text], strict=True))
+        except (StopIteration, csv.Error):
+            return False
+        if rec != [c[i].as_py() for c in table.columns]:
+            return False
+    return True
+
+
+def _read_csv_python(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
@@ -296,8 +368,9 @@ def read_extracted(path: str | Path, limits: Limits | None = None) -> pd.DataFra
             check_file(path, limits)
             df = _read_parquet(path, limits)
         else:
-            text = _decode(path, read_bytes(path, limits))
-            df = _read_csv(path, text, limits) if kind == "csv" else _read_jsonl(path, text, limits)
+            data = read_bytes(path, limits)
+            text = _decode(path, data)
+            df = _read_csv(path, text, limits, data) if kind == "csv" else _read_jsonl(path, text, limits)
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
     for col in COLUMNS:

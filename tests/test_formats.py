@@ -1,0 +1,82 @@
+"""The fast CSV reader (pyarrow) and the Python reader make the same frame, or the fast one steps aside."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from checks import formats
+from checks.formats import InputError, Limits
+
+HEADER = "agency,year,template,item,column,raw,source_file,source_line"
+PIECES = ["a", "测", " ", ",", '"', '""', "\n", "\r\n", "\r", "\x00", "\t", "1", "'", "\u00a0"]
+
+
+def _python(text: str) -> pd.DataFrame | str:
+    try:
+        return formats._read_csv_python("f.csv", text, Limits())
+    except InputError as e:
+        return str(e)
+
+
+def _fields(rng: random.Random) -> str:
+    out = []
+    for _ in range(8 + rng.choice([0, 0, 0, 0, -1, 1])):
+        v = "".join(rng.choice(PIECES) for _ in range(rng.choice([0, 1, 1, 2, 4])))
+        if rng.random() < 0.3:
+            v = '"' + v.replace('"', '""') + '"'
+        out.append(v)
+    return ",".join(out)
+
+
+def _texts(n: int, seed: int):
+    rng = random.Random(seed)
+    for _ in range(n):
+        end = rng.choice(["\n", "\r\n", "\n", "\r"])
+        rows = [_fields(rng) if rng.random() < 0.3 else
+                ",".join(rng.choice(["测试局", "2018", "", "x y", "1,5"]).replace(",", "") for _ in range(8))
+                for _ in range(rng.randint(1, 5))]
+        text = (rng.choice(["", "\ufeff"]) + HEADER + end + end.join(rows)
+                + rng.choice([end, "", end + end, " "]))
+        yield text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_fast_reader_agrees_with_the_python_reader(seed):
+    fast_used = 0
+    for text in _texts(500, seed):
+        data = text.encode("utf-8")
+        slow = _python(text)
+        try:
+            fast = formats._read_csv_fast("f.csv", text, data, Limits())
+        except InputError as e:
+            assert str(e) == slow, text
+            continue
+        if fast is None:
+            continue
+        fast_used += 1
+        assert not isinstance(slow, str), (text, slow)
+        pd.testing.assert_frame_equal(fast, slow, check_dtype=True), text
+    assert fast_used > 50
+
+
+def test_well_formed_files_take_the_fast_path(tmp_path):
+    f = tmp_path / "ok.csv"
+    f.write_text(HEADER + "\n" + "测试局,2018,old,old.s1.proactive.total,value,61,r.txt,73\n"
+                 '测试局,2018,old,old.s6.complaints,value,"1,0",r.txt,74\r\n', encoding="utf-8")
+    text = f.read_text(encoding="utf-8")
+    fast = formats._read_csv_fast(f, text, f.read_bytes(), Limits())
+    assert fast is not None and fast["raw"].tolist() == ["61", "1,0"] and fast["_line"].tolist() == [2, 3]
+    pd.testing.assert_frame_equal(formats.read_extracted(f), formats.read_extracted(f))
+
+
+@pytest.mark.parametrize("text", [
+    HEADER + "\n" + "a,2018,old,i,value,1,r.txt\n",                 # a row short: quarantined by the Python reader
+    HEADER + "\n\n" + "a,2018,old,i,value,1,r.txt,1\n",              # a blank line: line numbers shift
+    HEADER + "\n" + 'a,2018,old,i,value,"1\n2",r.txt,1\n',          # a line break inside a field
+    HEADER + "\r" + "a,2018,old,i,value,1,r.txt,1\r",                # old Mac line ends
+])
+def test_the_fast_reader_steps_aside_for_what_it_cannot_vouch_for(text):
+    assert formats._read_csv_fast("f.csv", text, text.encode(), Limits()) is None
