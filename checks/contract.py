@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -32,11 +33,29 @@ INT32 = 2**31 - 1
 """Lines and columns are stored as INTEGER: a larger one is not a line number (the row is quarantined)."""
 
 
+def _groups(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The rows grouped by equal values in ``columns``: each row's group number, and the first row
+    of each group (groups numbered in order of first appearance). Per-row work done once per group."""
+    combined = None
+    for col in columns:
+        codes, uniques = pd.factorize(col, use_na_sentinel=False)
+        codes = codes.astype(np.int64)
+        combined = codes if combined is None else pd.factorize(combined * (len(uniques) + 1) + codes)[0]
+    codes = np.asarray(combined, dtype=np.int64)
+    _, first = np.unique(codes, return_index=True)
+    return codes, first
+
+
 def _number(text: pd.Series) -> pd.Series:
-    """Numbers from text ('' and anything not a finite number: NA); never raises."""
-    num = pd.to_numeric(text.fillna("").astype("string").str.strip().replace("", None), errors="coerce")
+    """Numbers from text ('' and anything not a finite number: NA); never raises. Each distinct text
+    is read once (a chunk holds few: years, line numbers)."""
+    text = text.fillna("").astype("string")
+    codes, first = _groups(text)
+    distinct = text.iloc[first].reset_index(drop=True)
+    num = pd.to_numeric(distinct.str.strip().replace("", None), errors="coerce")
     num = num.astype("float64")
-    return num.where(num.abs() < float("inf"))
+    num = num.where(num.abs() < float("inf")).to_numpy()
+    return pd.Series(num[codes], index=text.index, dtype="float64")
 
 
 @functools.cache
@@ -74,21 +93,24 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     out[ERROR] = df[ERROR].fillna("").astype("string").to_numpy()
     out["agency_key"] = out["agency_id"].where(out["agency_id"] != "", out["agency"])
 
-    spec = out[["template", "item", "column"]].merge(
-        cell_specs(), on=["template", "item", "column"], how="left", validate="many_to_one")
-    out["known"] = spec["unit"].notna().to_numpy()
-    out["unit"] = spec["unit"].fillna("").to_numpy()
-    out["money"] = spec["money"].fillna(False).astype(bool).to_numpy()
-    out["signed"] = spec["signed"].fillna(False).astype(bool).to_numpy()
+    # the template's spec of each distinct (template, item, column), looked up once
+    codes, first = _groups(out["template"], out["item"], out["column"])
+    keys = out[["template", "item", "column"]].iloc[first].reset_index(drop=True)
+    spec = keys.merge(cell_specs(), on=["template", "item", "column"], how="left", validate="many_to_one")
+    out["known"] = spec["unit"].notna().to_numpy()[codes]
+    out["unit"] = pd.array(spec["unit"].fillna(""), dtype="string").take(codes)
+    out["money"] = spec["money"].fillna(False).astype(bool).to_numpy()[codes]
+    out["signed"] = spec["signed"].fillna(False).astype(bool).to_numpy()[codes]
 
     # a report set holds few distinct raw texts (about 1 in 150 cells): read each one once
-    parse = functools.lru_cache(maxsize=1 << 16)(parse_cell)
-    parsed = [parse(r, m, s) for r, m, s in zip(out["raw"].tolist(), out["money"].tolist(),
-                                                  out["signed"].tolist())]
-    out["state"] = pd.array([p.state.value for p in parsed], dtype="string")
-    out["value"] = pd.array([p.value for p in parsed], dtype="Float64")
-    out["raw_unit"] = pd.array([p.unit for p in parsed], dtype="string")
-    out["note"] = pd.array([p.note for p in parsed], dtype="string")
+    codes, first = _groups(out["raw"], out["money"], out["signed"])
+    parsed = [parse_cell(r, m, s) for r, m, s in zip(out["raw"].iloc[first].tolist(),
+                                                      out["money"].to_numpy()[first].tolist(),
+                                                      out["signed"].to_numpy()[first].tolist())]
+    out["state"] = pd.array([p.state.value for p in parsed], dtype="string").take(codes)
+    out["value"] = pd.array([p.value for p in parsed], dtype="Float64").take(codes)
+    out["raw_unit"] = pd.array([p.unit for p in parsed], dtype="string").take(codes)
+    out["note"] = pd.array([p.note for p in parsed], dtype="string").take(codes)
     return out
 
 
