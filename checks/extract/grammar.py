@@ -117,10 +117,18 @@ class Grammar:
 
     def refine(self, toks: list[Token]) -> list[Token]:
         """Split values glued to a label (``…信息数426``, ``…情况——492``, ``…费用万元0``)."""
+        return self._refine(toks)[0]
+
+    def _refine(self, toks: list[Token]) -> tuple[list[Token], list[tuple[int, object]]]:
+        """:meth:`refine`, and the kind of each token it returns."""
         out: list[Token] = []
+        kinds: list[tuple[int, object]] = []
+        cache = self._kinds
         for t in toks:
-            k, _ = self.kind(t.text)
-            if k == LABEL:
+            kt = cache.get(t.text)
+            if kt is None:
+                kt = self.kind(t.text)
+            if kt[0] == LABEL:
                 parts = self._glue.get(t.text, 0)
                 if parts == 0:
                     if len(self._glue) > 200_000:
@@ -129,13 +137,17 @@ class Grammar:
                 if parts:
                     head, unit, value = parts
                     out.append(Token(head, t.line, t.sep, t.col, t.table))
+                    kinds.append(self.kind(head))
                     if unit:
                         out.append(Token(unit, t.line, GLUE, t.col, t.table))
+                        kinds.append(self.kind(unit))
                     if value:
                         out.append(Token(value, t.line, GLUE, t.col, t.table))
+                        kinds.append(self.kind(value))
                     continue
             out.append(t)
-        return out
+            kinds.append(kt)
+        return out, kinds
 
     def _glued(self, s: str) -> tuple[str, str, str] | None:
         mc = _CONT_VALUE.match(s)
@@ -258,8 +270,7 @@ class Grammar:
 
     # ------------------------------------------------------------------ 4. assembly
     def align(self, toks: list[Token]) -> Alignment:
-        toks = self.refine(toks)
-        kinds = [self.kind(t.text) for t in toks]
+        toks, kinds = self._refine(toks)
         anchors, score = self.chain(self.candidates(toks, kinds))
         al = Alignment(score=score)
         if not anchors:

@@ -26,6 +26,7 @@ HTML page the "line" is the paragraph: its first source line, positions within i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -283,6 +284,7 @@ def _numeral(s: str) -> int:
     return NUMERALS.index(s[0]) + 1
 
 
+@functools.lru_cache(maxsize=65536)
 def _heading(text: str) -> tuple[int, int, str, int] | None:
     """(section, numeral as written, heading text, end of the heading in ``text``) of a section heading line."""
     m = _HEAD.match(text)

@@ -206,7 +206,7 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
             for c in extra:
                 issues.append(Issue("X-03", f"line {c.line}: extra cell «{clean(c.text)[:40]}» after the value of "
                                             f"«{rr.label[:40]}» — not mapped to a cell", c.line, c.text))
-            spec = tmpl.cell_index[cell_key(table.layout, row.code)]
+            spec = _specs(tid, sid)[0]
             raw = val.text if val is not None else ""
             line = val.line if (val is not None and val.own) else rr.line
             _emit(res, spec, raw, line, rr.label, clean(unit.text) if unit is not None else "", variant,
@@ -225,10 +225,11 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
         order = cmap if (cmap and len(cmap) == len(vals) and cmap != list(range(len(vals)))) else list(range(n))
         by_col = {ci: (vals[i] if i < len(vals) else None) for i, ci in enumerate(order)}
         labels = al.col_labels.get(slot.table, [])
+        specs = _specs(tid, sid)
         for ci, col in enumerate(cols):
             if ci not in by_col:
                 continue
-            spec = tmpl.cell_index[cell_key(table.layout, row.code, col.code)]
+            spec = specs[ci]
             c = by_col[ci]
             if c is None:
                 if short_ok:
@@ -253,6 +254,26 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
     res.issues.extend(sorted(issues, key=lambda i: (i.line or 0)))
     if not res.cells:
         res.issue("X-01", "未找到统计表 / the table's labels were found but no cell could be read; no cells")
+
+
+_SPECS: dict[tuple[str, int], list] = {}
+
+
+def _specs(tid: str, sid: int) -> list:
+    """The cell specs of a template row (slot), per column (one for a list row): looked up once."""
+    hit = _SPECS.get((tid, sid))
+    if hit is None:
+        lex = lexicon(tid)
+        slot = lex.slots[sid]
+        table = lex.tables[slot.table]
+        row = table.rows[slot.row]
+        index = lex.template.cell_index
+        if table.layout == "list":
+            hit = [index[cell_key(table.layout, row.code)]]
+        else:
+            hit = [index[cell_key(table.layout, row.code, col.code)] for col in table.columns]
+        _SPECS[(tid, sid)] = hit
+    return hit
 
 
 _READ: dict[tuple[str, bool, bool], tuple[str, str]] = {}

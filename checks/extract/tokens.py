@@ -22,6 +22,7 @@ the cell's raw text.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,8 +88,10 @@ def _trailing_values(field: str) -> list[str]:
     return [head, *words[k:]]
 
 
-def _split_line(line: str) -> list[tuple[str, str]] | None:
-    """A line → [(separator, field)], or None for a line that is not content (a markdown rule)."""
+@functools.lru_cache(maxsize=65536)
+def _split_line(line: str) -> tuple[tuple[str, str], ...] | None:
+    """A line → ((separator, field), …), or None for a line that is not content (a markdown rule).
+    Memoised: the same lines (labels, headers, rules) recur in every report."""
     s = line.rstrip("\r\n")
     if "｜" in s:
         s = s.replace("｜", "|")           # a full-width bar separates cells as ``|`` does
@@ -103,12 +106,12 @@ def _split_line(line: str) -> list[tuple[str, str]] | None:
             fields = fields[:-1]
         if fields and fields[0].startswith("\t"):
             fields[0] = fields[0][1:]
-        return [(PIPE if i else NL, f) for i, f in enumerate(fields)]
+        return tuple((PIPE if i else NL, f) for i, f in enumerate(fields))
     if "\t" in s:
         # a leading TAB is a line prefix on a one-cell line (a cell per line after a TAB); on a line with
         # more TABs it ends an empty first cell
         t = s[1:] if s.startswith("\t") and s.count("\t") == 1 else s
-        return [(TAB if i else NL, f) for i, f in enumerate(t.split("\t"))]
+        return tuple((TAB if i else NL, f) for i, f in enumerate(t.split("\t")))
     core = st
     if _SPACES.search(core):
         parts = [p for p in _SPACES.split(core) if p]
@@ -116,8 +119,8 @@ def _split_line(line: str) -> list[tuple[str, str]] | None:
         for i, p in enumerate(parts):
             for j, q in enumerate(_trailing_values(p)):
                 out.append((NL if i == j == 0 else (SPACES if j == 0 else SPACE), q))
-        return out
-    return [(NL if j == 0 else SPACE, q) for j, q in enumerate(_trailing_values(s))]
+        return tuple(out)
+    return tuple((NL if j == 0 else SPACE, q) for j, q in enumerate(_trailing_values(s)))
 
 
 def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Token]:
