@@ -434,21 +434,35 @@ def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
                                "was loaded from its cells file either", 1)
     if len(df) > limits.max_rows:
         raise InputError(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
+    if all(isinstance(df[c].dtype, pd.StringDtype) for c in df.columns):
+        return df.fillna("").astype("string")       # read as text (CSV): no per-value conversion needed
     return df.astype(object).where(df.notna(), None).map(lambda v: "" if v is None else str(v)).astype("string")
 
 
 def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
     """One row per report: agency_key, year, the file it came from, first row's metadata, cell count and
     content hash (of its template, variant, item, column and raw text, in a canonical order)."""
+    import numpy as np
+
     parts = (good["template"] + "|" + good["variant"] + "|" + good["item"] + "\x1e" + good["column"] + "\x1e"
              + good["raw"])
-    keyed = good[["agency_key", "year"]].assign(_part=parts).sort_values(["agency_key", "year", "_part"])
-    joined = keyed.groupby(["agency_key", "year"], sort=True)["_part"].agg("\x1f".join)
-    shas = [hashlib.sha256(t.encode()).hexdigest() for t in joined.tolist()]
-    first = good.drop_duplicates(["agency_key", "year"]).set_index(["agency_key", "year"])
-    counts = good.groupby(["agency_key", "year"]).size()
-    out = first.loc[joined.index, ["agency", "agency_id", "region", "template", "variant", "source_file", "_file"]]
-    return out.assign(content_sha=shas, cells=counts.loc[joined.index].to_numpy()).reset_index()
+    # reports in (agency_key, year) order, each report's parts in text order (code points, as Python
+    # compares): one sort of integer codes, then one join per report
+    key_codes, key_uniques = pd.factorize(good["agency_key"], sort=True)
+    year_codes, year_uniques = pd.factorize(good["year"], sort=True, use_na_sentinel=False)
+    report = key_codes.astype(np.int64) * (len(year_uniques) + 1) + year_codes
+    part_codes, part_uniques = pd.factorize(parts, sort=True)
+    order = np.lexsort((part_codes, report))
+    texts = np.asarray(part_uniques.astype(object))[part_codes[order]].tolist()
+    in_order = report[order]
+    starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
+    ends = np.r_[starts[1:], len(in_order)]
+    shas = [hashlib.sha256("\x1f".join(texts[a:b]).encode()).hexdigest() for a, b in zip(starts.tolist(), ends.tolist())]
+    # each report's metadata from its first row in file order
+    _, first = np.unique(report, return_index=True)
+    cols = ["agency_key", "year", "agency", "agency_id", "region", "template", "variant", "source_file", "_file"]
+    out = good.iloc[first][cols].reset_index(drop=True)
+    return out.assign(content_sha=shas, cells=(ends - starts))
 
 
 def _split_reports(good: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -498,6 +512,7 @@ def _report_keys(cells: pd.DataFrame) -> frozenset:
     """(agency key, year text) of every report a file's rows name, as the contract will key them."""
     if cells.empty:
         return frozenset()
+    cells = cells[[c for c in ("agency", "agency_id", "year") if c in cells]].drop_duplicates()
     agency = cells["agency"].fillna("").astype(str).str.strip()
     aid = cells["agency_id"].fillna("").astype(str).str.strip() if "agency_id" in cells else agency.where(False, "")
     key = aid.where(aid != "", agency)
