@@ -210,7 +210,7 @@ def _read_csv_fast(path: Path, text: str, data: bytes, limits: Limits) -> pd.Dat
         return None
     body = body[cut + 1:]
     newlines = body.count(b"\n")
-    if body.count(b"\r") != body.count(b"\r\n"):
+    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
         return None
     names = [f"c{i}" for i in range(len(header))]
     try:

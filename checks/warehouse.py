@@ -512,7 +512,8 @@ def _report_keys(cells: pd.DataFrame) -> frozenset:
     """(agency key, year text) of every report a file's rows name, as the contract will key them."""
     if cells.empty:
         return frozenset()
-    cells = cells[[c for c in ("agency", "agency_id", "year") if c in cells]].drop_duplicates()
+    cols = [cells[c] for c in ("agency", "agency_id", "year") if c in cells]
+    cells = cells.iloc[contract._groups(*cols)[1]]        # one row per distinct (agency, agency_id, year)
     agency = cells["agency"].fillna("").astype(str).str.strip()
     aid = cells["agency_id"].fillna("").astype(str).str.strip() if "agency_id" in cells else agency.where(False, "")
     key = aid.where(aid != "", agency)
