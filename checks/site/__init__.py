@@ -113,10 +113,20 @@ def _finalize(value):
     """Every ``{{ … }}`` of the templates: a plain string (from a report, untrusted) gets its invisible
     and reordering characters shown (:func:`checks.inert.reveal`) before autoescaping; markup built
     here (``Markup``) is already made of revealed, escaped text."""
+    if value.__class__ is str:
+        return _revealed(value)
     from markupsafe import Markup
 
     from checks.inert import reveal
     return value if isinstance(value, Markup) or not isinstance(value, str) else reveal(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _revealed(text: str) -> str:
+    """:func:`checks.inert.reveal` of a plain string, cached (pages repeat labels, codes, names)."""
+    from checks.inert import reveal
+
+    return reveal(text)
 
 
 @functools.cache
@@ -249,8 +259,9 @@ def _load(db, fs, reports: list[dict]):
         history: dict[tuple, list] = {}
         names = {meta[f["_rid"]][0]: f["agency"] for f in fs if f["_rid"] in meta}
         fallbacks = 0
+        found = _histories(con, hist_keys)
         for key in hist_keys:
-            history[key] = _history(con, *key)
+            history[key] = found.get(key) or _history(con, *key)
             if len(history[key]) < 2 and fallbacks < MAX_SERIES_LOOKUPS:
                 fallbacks += 1
                 history[key] = _series_history(con, names.get(key[0], key[0]), key[1], key[2]) or history[key]
@@ -302,6 +313,30 @@ def _history(con, agency_key: str, item: str, column: str) -> list[tuple]:
                 WHERE r.agency_key = ? AND ({vals}) GROUP BY r.year ORDER BY r.year""",
                                [agency_key, *[x for m in members for x in m]]).fetchall()
     return [(int(y), None if blank else float(v)) for y, v, blank in rows]
+
+
+def _histories(con, keys) -> dict[tuple, list[tuple]]:
+    """:func:`_history` of many (agency key, item, column) at once, for the keys that are cells (one
+    query instead of one per chart); series ids and keys with no cells are left out."""
+    if not keys:
+        return {}
+    import pandas as pd
+
+    ks = sorted(keys)
+    con.register("gk_site_hist", pd.DataFrame({"agency_key": [k[0] for k in ks], "item": [k[1] for k in ks],
+                                               "col": [k[2] for k in ks]}))
+    try:
+        rows = con.execute("""
+            SELECT k.agency_key, k.item, k.col, r.year, sum(c.value) AS v, bool_and(c.value IS NULL) AS blank
+            FROM gk_site_hist k JOIN current_reports r ON r.agency_key = k.agency_key
+            JOIN cells c ON c.report_id = r.report_id AND c.item = k.item AND c."column" = k.col
+            GROUP BY ALL ORDER BY k.agency_key, k.item, k.col, r.year""").fetchall()
+    finally:
+        con.unregister("gk_site_hist")
+    out: dict[tuple, list[tuple]] = {}
+    for a, item, col, y, v, blank in rows:
+        out.setdefault((a, item, col), []).append((int(y), None if blank else float(v)))
+    return out
 
 
 MAX_SERIES_LOOKUPS = 200
