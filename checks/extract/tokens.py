@@ -125,38 +125,44 @@ def _split_line(line: str) -> tuple[tuple[str, str], ...] | None:
 
 def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Token]:
     """Tokens of text lines (a text report, or the text blocks of an HTML page)."""
-    ln = (lambda i: i + 1) if linenos is None else (lambda i: linenos[i])
+    nos = range(1, len(lines) + 1) if linenos is None else linenos
     blank_gap = _blank_cell_gap(lines)
     out: list[Token] = []
+    add = out.append
+    split = _split_line
     after_bar = False
     closed = True               # the last cell was closed by a ``|`` (a lone ``|`` now is an EMPTY cell)
     blanks = 0
-    for i, line in enumerate(lines):
+    for no, line in zip(nos, lines):
         st = line.strip(BLANKS)
         if not st and "\t" not in line:
             if line.strip(" \r\n"):
                 # a line of only no-break or full-width spaces (``<p>&nbsp;</p>`` copied): an EMPTY cell
-                out.append(Token(line.rstrip("\r\n"), ln(i), NL))
+                add(Token(line.rstrip("\r\n"), no, NL))
                 blanks = 0
                 continue
             blanks += 1
             continue
         if blank_gap and blanks >= 3 and out:
             for _ in range((blanks - 1) // 2):
-                out.append(Token("", ln(i), NL, own=False))
+                add(Token("", no, NL, own=False))
         blanks = 0
         if st in ("|", "｜"):
             if closed:
-                out.append(Token("", ln(i), BAR, own=False))
+                add(Token("", no, BAR, own=False))
             closed = after_bar = True
             continue
-        fields = _split_line(line)
+        fields = split(line)
         if fields is None:
             continue
         closed = st.endswith("|")
-        for sep, f in fields:
-            out.append(Token(f, ln(i), BAR if after_bar and sep == NL else sep))
-        after_bar = False
+        if after_bar:
+            for sep, f in fields:
+                add(Token(f, no, BAR if sep == NL else sep))
+            after_bar = False
+        else:
+            for sep, f in fields:
+                add(Token(f, no, sep))
     return out
 
 
