@@ -18,10 +18,12 @@ typo scores its similarity (≥ 0.8). Results are memoised per text: labels repe
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from checks.cells import clean
@@ -129,6 +131,16 @@ class Lexicon:
         for k in self.forms:
             self.forms[k] = sorted(set(self.forms[k]))
         self._by_len = sorted(self.forms, key=len)
+        self._lens = [len(f) for f in self._by_len]
+        self._form_at = {f: i for i, f in enumerate(self._by_len)}
+        self._prefixed: dict[str, list[int]] = {}      # a prefix of 4+ characters → the forms starting with it
+        for i, f in enumerate(self._by_len):
+            for n in range(4, len(f)):
+                self._prefixed.setdefault(f[:n], []).append(i)
+        self._most: dict[str, int] = {}               # a character → the most times one form holds it
+        for f in self._by_len:
+            for c in set(f):
+                self._most[c] = max(self._most.get(c, 0), f.count(c))
         self._cache: dict[str, tuple[Match, ...]] = {}
 
     def _struct(self, text: str, ti: int, group: bool = False, column: bool = False) -> None:
@@ -186,7 +198,11 @@ class Lexicon:
             return ()
         out: dict[int, float] = {}
         if len(k) >= 4:
-            for f in self._by_len:
+            # only the forms that can pass (k is a prefix of them, or they of k), in _by_len order
+            by_len, at = self._by_len, self._form_at
+            near = set(self._prefixed.get(k, ()))
+            near.update(at[k[:n]] for n in range(4, len(k)) if k[:n] in at)
+            for f in [by_len[i] for i in sorted(near)]:
                 lf = len(f)
                 if lf > len(k) and f.startswith(k) and len(k) >= max(4, 0.3 * lf):
                     sc = 0.6 + 0.35 * len(k) / lf           # a label cut short
@@ -199,8 +215,17 @@ class Lexicon:
         if not out and fuzzy and len(k) >= 4:
             sm = difflib.SequenceMatcher(None, autojunk=False)
             sm.set_seq2(k)
-            for f in self._by_len:
+            width = max(2, 0.25 * len(k))
+            lo = bisect.bisect_left(self._lens, len(k) - width - 1)
+            hi = bisect.bisect_right(self._lens, len(k) + width + 1)
+            # k's characters that one form can hold: no form shares more with k, so a form whose
+            # quick_ratio cannot reach 0.8 even then is passed over as the quick_ratio test below would
+            most = self._most
+            shared = sum(min(n, most.get(c, 0)) for c, n in Counter(k).items())
+            for f in self._by_len[lo:hi]:          # the others fail the length test below
                 if abs(len(f) - len(k)) > max(2, 0.25 * len(k)):
+                    continue
+                if 2.0 * min(shared, len(f)) / (len(f) + len(k)) < 0.8:
                     continue
                 sm.set_seq1(f)
                 if sm.real_quick_ratio() < 0.8 or sm.quick_ratio() < 0.8:
