@@ -60,7 +60,14 @@ class RowRead:
     line: int
     values: list[Token]
     unit: Token | None = None
-    text: str = ""
+    source: str | list[Token] = ""      # the row's text as read, or its tokens (joined when asked for)
+
+    @property
+    def text(self) -> str:
+        """The row's tokens as read, `` | ``-joined (for the messages of its issues)."""
+        if not isinstance(self.source, str):
+            self.source = " | ".join(clean(x.text) for x in self.source)
+        return self.source
 
 
 @dataclass
@@ -312,12 +319,11 @@ class Grammar:
                 else:
                     break
                 i += 1
-            al.rows[a.slot] = RowRead(a.slot, label, toks[a.start].line, vals, unit,
-                                      " | ".join(clean(x.text) for x in toks[a.start:i]))
+            al.rows[a.slot] = RowRead(a.slot, label, toks[a.start].line, vals, unit, toks[a.start:i])
             al.last_token = max(al.last_token, i - 1)
             self._stray(toks, kinds, i, nxt, al)
         self._closure(toks, kinds, al)
-        al.seps = Counter(toks[i].sep for i in range(anchors[0].start, al.last_token + 1))
+        al.seps = Counter([t.sep for t in toks[anchors[0].start:al.last_token + 1]])
         return al
 
     def _header(self, toks, kinds, lo: int, hi: int, table: int, al: Alignment) -> None:

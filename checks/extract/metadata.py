@@ -125,7 +125,7 @@ def _year_facts(stripped, ln, nonempty, mask, title_i, t_year, table_i, table_ye
     c: Counter[str] = Counter()
     first: dict[str, tuple[int, str, int]] = {}
     for i in nonempty:
-        if i in (title_i, table_i) or (mask is not None and not mask[i]):
+        if i in (title_i, table_i) or (mask is not None and not mask[i]) or "年" not in stripped[i]:
             continue
         for m in _NARR_YEARDU.finditer(stripped[i]):
             c[m.group(1)] += 1
@@ -167,7 +167,7 @@ def find(lines: list[str], linenos: list[int] | None, narrative_mask: list[bool]
     table_i = None
     for i in nonempty:
         s = stripped[i]
-        if len(s) > 60:
+        if len(s) > 60 or "年" not in s:        # every _TABLE_YEAR pattern has a 年
             continue
         for rx in _TABLE_YEAR:
             m = rx.search(s)
