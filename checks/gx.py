@@ -198,7 +198,8 @@ def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with every text column GX may render made :func:`inert` (each distinct value once)."""
     def shown(col: pd.Series) -> pd.Series:
         if isinstance(col.dtype, pd.CategoricalDtype):
-            return col.cat.rename_categories(inert) if col.cat.categories.map(inert).is_unique else col.map(inert)
+            cats = pd.Index([inert(c) for c in col.cat.categories], dtype=object)
+            return col.cat.rename_categories(cats) if cats.is_unique else col.map(inert)
         return col.map({v: inert(v) for v in col.dropna().unique()})
     return frame.assign(**{c: shown(frame[c]) for c in TEXT_COLUMNS if c in frame.columns})
 
@@ -231,8 +232,9 @@ def _for_gx(frame: pd.DataFrame, specs: Iterable[dict]) -> pd.DataFrame:
             if c in frame.columns]
     out = frame[keep].copy()
     for c in keep:
-        if c in CATEGORIES:
-            out[c] = out[c].astype(object).astype("category")
+        if c in CATEGORIES:     # categories as Python strings: GX reads the failing rows' values one by one
+            cat = out[c].astype(object).astype("category")
+            out[c] = cat.cat.rename_categories(pd.Index(list(cat.cat.categories), dtype=object))
         elif out[c].dtype != bool and not pd.api.types.is_numeric_dtype(out[c].dtype):
             out[c] = out[c].astype(object)
     return out
