@@ -218,7 +218,7 @@ def _read_csv_fast(path: Path, text: str, data: bytes, limits: Limits) -> pd.Dat
             io.BytesIO(body),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pa.ArrowException, ValueError):
         return None
@@ -228,7 +228,7 @@ def _read_csv_fast(path: Path, text: str, data: bytes, limits: Limits) -> pd.Dat
     if b'"' in body and not _same_quoted_rows(body, table):
         return None
     df = table.rename_columns(header).to_pandas(
-        types_mapper=lambda t: pd.StringDtype() if t == pa.string() else None)
+        types_mapper=lambda t: pd.StringDtype() if t == pa.large_string() else None)
     df[LINE] = list(range(2, n + 2))
     df[ERROR] = [""] * n
     return df
