@@ -226,6 +226,7 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
         by_col = {ci: (vals[i] if i < len(vals) else None) for i, ci in enumerate(order)}
         labels = al.col_labels.get(slot.table, [])
         specs = _specs(tid, sid)
+        add = res.cells.append
         for ci, col in enumerate(cols):
             if ci not in by_col:
                 continue
@@ -238,7 +239,11 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
             else:
                 raw, line, hcol = c.text, (c.line if c.own else rr.line), c.col
             label = rr.label if rr.label else (labels[ci] if len(labels) == n else col.label)
-            _emit(res, spec, raw, line, label, "", variant, hcol)
+            # _emit, inline (once per cell)
+            hit = _READ.get((raw, spec.money, spec.signed))
+            state, value = hit if hit is not None else _read(raw, spec.money, spec.signed)
+            add((spec.template, spec.item, spec.column, raw, line, variant, label.strip(BLANKS), "", state, value,
+                 hcol + 1 if hcol >= 0 else ""))
     if truncated:
         nxt = next((s for s in expected if s > last.slot), None)
         missing = sum(1 for s in expected if s > last.slot)
@@ -292,6 +297,7 @@ def _read(raw: str, money: bool, signed: bool) -> tuple[str, str]:
 
 
 def _emit(res: ReportResult, spec, raw: str, line: int, label: str, unit: str, variant: str, col: int = -1) -> None:
-    state, value = _read(raw, spec.money, spec.signed)
+    hit = _READ.get((raw, spec.money, spec.signed))
+    state, value = hit if hit is not None else _read(raw, spec.money, spec.signed)
     res.cells.append((spec.template, spec.item, spec.column, raw, line, variant, label.strip(BLANKS), unit,
                       state, value, col + 1 if col >= 0 else ""))

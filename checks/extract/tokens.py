@@ -126,7 +126,7 @@ def _split_line(line: str) -> tuple[tuple[str, str], ...] | None:
 def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Token]:
     """Tokens of text lines (a text report, or the text blocks of an HTML page)."""
     nos = range(1, len(lines) + 1) if linenos is None else linenos
-    blank_gap = _blank_cell_gap(lines)
+    blank_gap = None            # _blank_cell_gap(lines), worked out when a run of blank lines asks
     out: list[Token] = []
     add = out.append
     split = _split_line
@@ -143,7 +143,7 @@ def text_tokens(lines: list[str], linenos: list[int] | None = None) -> list[Toke
                 continue
             blanks += 1
             continue
-        if blank_gap and blanks >= 3 and out:
+        if blanks >= 3 and out and (blank_gap if blank_gap is not None else (blank_gap := _blank_cell_gap(lines))):
             for _ in range((blanks - 1) // 2):
                 add(Token("", no, NL, own=False))
         blanks = 0
