@@ -133,6 +133,8 @@ def _ok_case(rules) -> str:
 
 def comparison_ctes(b, rules) -> list[str]:
     """inst, terms, iparts (inline tables); ev (numbers per report × instance) and res (+ ok), blocked ones left out.
+    The cells' file is not aggregated here (a string aggregate over every term doubled this step): see
+    :func:`_with_files`, only for the rows that become findings.
 
     The cells are joined with the (small) terms table on their codes, so the big side of every
     join is the cells table read once; instances whose cells are all absent still get a row.
@@ -172,8 +174,7 @@ def comparison_ctes(b, rules) -> list[str]:
          sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'lhs') AS lhs,
          sum(t.coef * coalesce(c.value, 0)) FILTER (WHERE t.side = 'rhs') AS rhs,
          count(c.value) AS n_num, count(*) AS n_present,
-         coalesce(max(c.source_line) FILTER (WHERE t.anchor), min(c.source_line)) AS source_line,
-         coalesce(max(c.source_file) FILTER (WHERE t.anchor), min(c.source_file)) AS source_file
+         coalesce(max(c.source_line) FILTER (WHERE t.anchor), min(c.source_line)) AS source_line
   FROM cx c JOIN terms t ON t.sid = c.sid
   GROUP BY c.report_id, t.iid)"""
     bl = """bl AS (SELECT DISTINCT b.report_id, p.iid FROM blocked b
@@ -181,7 +182,7 @@ def comparison_ctes(b, rules) -> list[str]:
     ev = """ev AS (
   SELECT r.report_id, i.iid, coalesce(a.lhs, 0) AS lhs, coalesce(a.rhs, 0) AS rhs,
          i.n_terms - coalesce(a.n_num, 0) AS n_blank, i.n_terms - coalesce(a.n_present, 0) AS n_absent,
-         a.source_line, a.source_file
+         a.source_line
   FROM reps r
   JOIN inst i ON i.template = r.template AND i.variant = r.variant
   LEFT JOIN tc a ON a.report_id = r.report_id AND a.iid = i.iid
@@ -218,7 +219,7 @@ def _blank_sums_sql(b, rule) -> tuple[list[str], str]:
 
     held = f"""held AS (
   SELECT report_id, code, count(*) AS k, min(source_line) AS line, any_value(source_file) AS file
-  FROM res WHERE ok AND n_blank > 0 GROUP BY report_id, code),
+  FROM resf WHERE ok AND n_blank > 0 GROUP BY report_id, code),
 heldr AS (
   SELECT report_id, sum(k) AS n, string_agg(code || ' ×' || k, '、' ORDER BY code) AS rules_zh,
          string_agg(code || ' ×' || k, ', ' ORDER BY code) AS rules_en,
@@ -234,6 +235,17 @@ heldr AS (
         "source_file": "coalesce(h.source_file, r.source_file)", "source_line": "h.source_line",
         "report_id": "h.report_id", "exact": "FALSE", "lenient": "FALSE"})
     return [held], f"{select}\nFROM heldr h JOIN reps r ON r.report_id = h.report_id"
+
+
+def _with_files(where: str) -> str:
+    """resf: the rows of res that ``where`` keeps, with the file of their cells (the anchor cell's,
+    else the first of the files its cells name; NULL: the report's)."""
+    return f"""need AS MATERIALIZED (SELECT * FROM res WHERE {where}),
+nf AS (
+  SELECT n.report_id, n.iid, coalesce(max(c.source_file) FILTER (WHERE t.anchor), min(c.source_file)) AS source_file
+  FROM need n JOIN terms t ON t.iid = n.iid JOIN cx c ON c.report_id = n.report_id AND c.sid = t.sid
+  GROUP BY n.report_id, n.iid),
+resf AS (SELECT n.*, f.source_file FROM need n LEFT JOIN nf f ON f.report_id = n.report_id AND f.iid = n.iid)"""
 
 
 def comparison_sql(b, rules) -> str:
@@ -253,7 +265,10 @@ def comparison_sql(b, rules) -> str:
     mine = "TRUE" if evaluated is rules else (
         "code IN (" + ", ".join(lit(r.code) for r in rules) + ")" if rules else "FALSE")
     keep = "FALSE" if folded else f"(n_blank > 0 AND NOT {L})"
-    terms_text = f"""sel AS MATERIALIZED (SELECT * FROM res WHERE {mine} AND (NOT ok OR {keep})),
+    wanted = f"{mine} AND (NOT ok OR {keep})"
+    files = _with_files(f"({wanted}) OR (ok AND n_blank > 0)" if fold else wanted)
+    terms_text = f"""{files},
+sel AS MATERIALIZED (SELECT * FROM resf WHERE {wanted}),
 pt AS (
   SELECT c.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
          {M.cell_text_sql("c", "zh")} AS t_zh, {M.cell_text_sql("c", "en")} AS t_en

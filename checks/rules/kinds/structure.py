@@ -231,11 +231,19 @@ class ParentFilled(Structure):
                 "label_en", "child_label", "child_code"]
         pairs = b.table("pairs", [(c, "INTEGER" if c in ("p_sid", "c_sid", "pos") else "VARCHAR") for c in cols],
                         f[cols].itertuples(index=False, name=None))
-        cand = """cand AS (
-  SELECT DISTINCT pc.report_id, p.p_sid, p.relation
+        # blank parents and non-zero children are each filtered from the cells first, then matched; the
+        # few candidate reports' cells (sub) are all the message needs: no join of the whole cells with itself
+        cand = """bp AS MATERIALIZED (
+  SELECT pc.report_id, p.p_sid, p.c_sid, p.relation
   FROM cx pc JOIN pairs p ON p.p_sid = pc.sid
-  JOIN cx cc ON cc.report_id = pc.report_id AND cc.sid = p.c_sid
-  WHERE pc.state IN ('EMPTY', 'NA') AND cc.value <> 0)"""
+  WHERE pc.state IN ('EMPTY', 'NA')),
+nz AS MATERIALIZED (
+  SELECT cc.report_id, cc.sid FROM cx cc
+  WHERE cc.value <> 0 AND cc.sid IN (SELECT c_sid FROM pairs) AND cc.report_id IN (SELECT report_id FROM bp)),
+cand AS MATERIALIZED (
+  SELECT DISTINCT bp.report_id, bp.p_sid, bp.relation
+  FROM bp JOIN nz ON nz.report_id = bp.report_id AND nz.sid = bp.c_sid),
+sub AS MATERIALIZED (SELECT * FROM cx WHERE report_id IN (SELECT report_id FROM cand))"""
         kids = ",\n         ".join(
             f"string_agg(p.child_{n} || ' ' || {M.number_sql('cc.value')}, ' + ' ORDER BY p.pos) "
             f"FILTER (WHERE cc.value IS NOT NULL) AS kids_{lang}" for lang, n in (("zh", "label"), ("en", "code")))
@@ -247,8 +255,8 @@ class ParentFilled(Structure):
          {kids}
   FROM cand r
   JOIN pairs p ON p.p_sid = r.p_sid AND p.relation = r.relation
-  JOIN cx pc ON pc.report_id = r.report_id AND pc.sid = p.p_sid
-  LEFT JOIN cx cc ON cc.report_id = r.report_id AND cc.sid = p.c_sid
+  JOIN sub pc ON pc.report_id = r.report_id AND pc.sid = p.p_sid
+  LEFT JOIN sub cc ON cc.report_id = r.report_id AND cc.sid = p.c_sid
   GROUP BY r.report_id, p.p_item, p.p_column, p.relation
   QUALIFY row_number() OVER (PARTITION BY r.report_id, p.p_item, p.p_column ORDER BY p.relation DESC) = 1)"""
 
