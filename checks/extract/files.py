@@ -207,11 +207,23 @@ def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # spawn, not fork: the parent may hold DuckDB or Arrow threads that a fork would copy mid-flight
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_extract_chunk, part, agency, year, limits, fmt) for part in parts]
-                for part, fut in zip(parts, futures):
-                    take(part, *fut.result())
+            # not fork: the parent may hold DuckDB or Arrow threads that a fork would copy mid-flight. A fork
+            # server (a fresh process, no such threads) imports the extractor once and forks the workers
+            # from it, instead of each spawned worker importing pandas and the templates again.
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["checks.extract.files"])
+            else:
+                ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                # at most two chunks per worker in flight: results wait in memory only that long
+                ahead = 2 * workers
+                futures = [pool.submit(_extract_chunk, part, agency, year, limits, fmt) for part in parts[:ahead]]
+                for k, part in enumerate(parts):
+                    if k + ahead < len(parts):
+                        futures.append(pool.submit(_extract_chunk, parts[k + ahead], agency, year, limits, fmt))
+                    take(part, *futures[k].result())
+                    futures[k] = None
         else:
             for part in parts:
                 take(part, *_extract_chunk(part, agency, year, limits, fmt))
