@@ -269,17 +269,18 @@ def comparison_sql(b, rules) -> str:
     files = _with_files(f"({wanted}) OR (ok AND n_blank > 0)" if fold else wanted)
     terms_text = f"""{files},
 sel AS MATERIALIZED (SELECT * FROM resf WHERE {wanted}),
+cxs AS MATERIALIZED (SELECT * FROM cx WHERE report_id IN (SELECT report_id FROM sel)),
 pt AS (
   SELECT c.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
          {M.cell_text_sql("c", "zh")} AS t_zh, {M.cell_text_sql("c", "en")} AS t_en
-  FROM cx c JOIN terms t ON t.sid = c.sid
+  FROM cxs c JOIN terms t ON t.sid = c.sid
   SEMI JOIN sel s ON s.report_id = c.report_id AND s.iid = t.iid
   WHERE NOT t.long OR {shown}
   UNION ALL
   SELECT s.report_id, t.iid, t.side, t.pos, t.long, t.lab_zh, t.lab_en,
          {M.sql_text(M.WORDS["zh"]["missing"])}, {M.sql_text(M.WORDS["en"]["missing"])}
   FROM sel s JOIN terms t ON t.iid = s.iid
-  ANTI JOIN cx c ON c.report_id = s.report_id AND c.sid = t.sid
+  ANTI JOIN cxs c ON c.report_id = s.report_id AND c.sid = t.sid
   WHERE s.n_absent > 0 AND NOT t.long),
 txt AS (
   SELECT p.report_id, p.iid, {", ".join(
