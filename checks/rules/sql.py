@@ -108,7 +108,9 @@ def sid(template: str, variant: str, item: str, column: str) -> int:
 
 CX_SQL = """SELECT c.report_id, CASE WHEN s.sid IS NULL THEN c.item END AS item,
          CASE WHEN s.sid IS NULL THEN c."column" END AS "column", c.state, c.value, c.raw, c.raw_unit,
-         CASE WHEN s.sid IS NULL THEN c.label END AS label, c.source_file, c.source_line, s.sid
+         CASE WHEN s.sid IS NULL THEN c.label END AS label,
+         CASE WHEN c.source_file IS DISTINCT FROM r.source_file THEN c.source_file END AS source_file,
+         c.source_line, s.sid
   FROM cells c JOIN reps r ON r.report_id = c.report_id
   LEFT JOIN specs s ON s.template = r.template AND s.variant = r.variant AND s.item = c.item
                     AND s."column" = c."column\""""
@@ -180,7 +182,8 @@ class Builder:
     def prelude(self, needs: set[str]) -> list[str]:
         """reps (current reports), specs (template cells, with ``sid``), cx (their cells, with ``sid``;
         NULL for a cell the template lacks: only such a cell keeps its item, column and label, the
-        others have them in specs) and, when ``status`` is needed, tstat/blocked."""
+        others have them in specs; ``source_file`` only where it is not the report's, so a query names
+        ``coalesce(c.source_file, r.source_file)``) and, when ``status`` is needed, tstat/blocked."""
         if self.shared:
             # NOT MATERIALIZED: a CTE read more than once is otherwise copied per query (cx: 17 M rows at 100,000 reports)
             ctes = ["reps AS NOT MATERIALIZED (SELECT * FROM gk_reps)", "specs AS NOT MATERIALIZED (SELECT * FROM gk_specs)",

@@ -242,8 +242,10 @@ def _with_files(where: str) -> str:
     else the first of the files its cells name; NULL: the report's)."""
     return f"""need AS MATERIALIZED (SELECT * FROM res WHERE {where}),
 nf AS (
-  SELECT n.report_id, n.iid, coalesce(max(c.source_file) FILTER (WHERE t.anchor), min(c.source_file)) AS source_file
+  SELECT n.report_id, n.iid, coalesce(max(coalesce(c.source_file, r.source_file)) FILTER (WHERE t.anchor),
+                                      min(coalesce(c.source_file, r.source_file))) AS source_file
   FROM need n JOIN terms t ON t.iid = n.iid JOIN cx c ON c.report_id = n.report_id AND c.sid = t.sid
+  JOIN reps r ON r.report_id = n.report_id
   GROUP BY n.report_id, n.iid),
 resf AS (SELECT n.*, f.source_file FROM need n LEFT JOIN nf f ON f.report_id = n.report_id AND f.iid = n.iid)"""
 
