@@ -306,3 +306,26 @@ def test_catalogue_configuration_is_validated():
         cat.configured({"O-99": "error"})
     with pytest.raises(C.CatalogueError, match="severity of O-03 must be one of"):
         cat.configured({"O-03": "fatal"})
+
+
+def test_a_cell_read_from_another_file_is_named_by_its_own_file(tmp_path):
+    """The per-run cells table keeps a cell's file only where it differs from its report's: a finding
+    anchored at such a cell names that file, the other findings the report's."""
+    from checks import formats, warehouse
+
+    rows = template_rows(V19, {("v2019.s3.new_received", "natural"): "3"})
+    for r in rows:
+        if (r["item"], r["column"]) == ("v2019.s3.new_received", "natural"):
+            r["source_file"] = "annex.html"
+    path = formats.write_extracted(pd.DataFrame(rows), tmp_path / "cells.csv")
+    db = tmp_path / "w.duckdb"
+    assert warehouse.load_paths([path], db).exit_code == 0
+    con = warehouse.connect(db)
+    try:
+        df = run(con)
+    finally:
+        con.close()
+    assert one(df, "N-01", "v2019.s3.new_received", "natural").source_file == "annex.html"
+    report_file = rows[0]["source_file"]
+    # N-03 sums the row into its total cell: anchored there, so the report's file although a term is elsewhere
+    assert one(df, "N-03", "v2019.s3.new_received", "total").source_file == report_file != "annex.html"
