@@ -893,7 +893,7 @@ def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | Non
 
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
                on_file=None, limits: Limits | None = None, chunk_files: int = CHUNK_FILES,
-               chunk_rows: int = CHUNK_ROWS, workers: int = 1) -> LoadResult:
+               chunk_rows: int = CHUNK_ROWS, workers: int = 0) -> LoadResult:
     """Load files and directories into the warehouse at ``db``.
 
     Files are read one by one and stored in chunks (up to ``chunk_files`` files or ``chunk_rows``
@@ -908,9 +908,9 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
     chunks committed before it stay, the one in progress is rolled back.
     ``on_file(FileResult)`` is called for each file once its outcome is known, for progress output.
 
-    With ``workers`` > 1, report files are extracted ahead of the loading process in that many
-    processes when there are at least :data:`PREFETCH_MIN` of them; storing stays in this process,
-    the only writer, and what is stored is the same.
+    Report files are extracted ahead of the loading process in ``workers`` processes (0, the
+    default: one per core; 1: all in this process) when there are at least :data:`PREFETCH_MIN` of
+    them; storing stays in this process, the only writer, and what is stored is the same.
     """
     limits = limits or Limits.from_env()
     files, skipped = expand(paths)
@@ -941,7 +941,7 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
         shas.clear()
         rows = 0
 
-    ahead = _prefetch(files, agency, year, limits, workers or 1)
+    ahead = _prefetch(files, agency, year, limits, workers or os.cpu_count() or 1)
     pre = next(ahead, None)
     try:
         for f in files:
