@@ -20,7 +20,9 @@ check_within        ``gongkai check`` with the cross-year rules switched off (``
 check_crossyear     ``gongkai check`` with only the 8 cross-year rules on (registry: ``GONGKAI_AGENCIES``)
 check               ``gongkai check``: every rule, as the nightly job runs it
 site                ``gongkai report --out SITE`` (the HTML site of that run)
-check_main          ``gongkai check`` with only the main rules on (sum-equals, at-most: totals, 其中 ≤ parent)
+check_main          ``gongkai check`` with only the main rules on (sum-equals, at-most: totals, 其中 ≤ parent),
+                    and B-04, which folds the comparisons that hold only with blanks as 0 into one
+                    information finding per report, as gongkai runs them
 hand_sql            hand-written DuckDB SQL for the same main rules (evaluate; evaluate + store failures)
 pandera_once        pandera: the evaluation frame (DuckDB) validated once, main rules
 gx_once             GX: the same frame, one checkpoint over the whole table, main rules
@@ -369,7 +371,9 @@ def write_configs(work: Path) -> dict[str, Path]:
     codes = [r.code for r in cat.rules]
     sets = {"within": [c for c in codes if c in CROSS_CODES],
             "crossyear": [c for c in codes if c not in CROSS_CODES],
-            "main": [r.code for r in cat.rules if r.kind not in MAIN_KINDS]}
+            # the main comparisons as gongkai runs them: those that hold only with blanks as 0 folded into
+            # one information finding per report (B-04, kind blank-sums), not one finding each
+            "main": [r.code for r in cat.rules if r.kind not in MAIN_KINDS and r.kind != "blank-sums"]}
     out = {}
     for name, off in sets.items():
         p = work / f"config-{name}.yaml"
