@@ -117,7 +117,9 @@ class Narrative(PerRule):
          count(*) OVER (PARTITION BY n.report_id, n.key, n.sentence) AS n_same
   FROM narrative n JOIN reps r USING (report_id))""", """ac AS (
   SELECT c.report_id, c.item, c."column", c.value FROM cells c
-  WHERE c.item IN (""" + items + """) AND c.report_id IN (SELECT report_id FROM nv))""", """av AS (
+  SEMI JOIN (SELECT DISTINCT n.report_id, a.item, a."column" FROM nv n JOIN alts a ON a.key = n.key) w
+    ON w.report_id = c.report_id AND w.item = c.item AND w."column" = c."column"
+  WHERE c.item IN (""" + items + """))""", """av AS (
   SELECT n.nid, a.alt, any_value(a."primary") AS "primary", any_value(a.whole) AS whole, any_value(a.how_zh) AS how_zh,
          any_value(a.how_en) AS how_en, sum(c.value) AS v, count(c.value) AS n_num, count(c.report_id) AS n_cells
   FROM nv n JOIN alts a ON a.key = n.key
@@ -125,17 +127,21 @@ class Narrative(PerRule):
   GROUP BY n.nid, a.alt)""", """ev AS (
   SELECT n.nid, n.report_id, n.key, n.value, n.raw, n.sentence, n.source_file, n.source_line, n.n_same,
          regexp_matches(coalesce(n.raw, ''), '^[0-9０-９]') AS is_number,
-         bool_or(a.n_cells > 0) AS present,
-         max(a.v) FILTER (WHERE a."primary") AS v_primary,
-         bool_or(a."primary" AND a.n_num > 0) AS primary_has_number,
-         bool_or(abs(coalesce(a.v, 0) - n.value) < 0.001 AND (a.n_num > 0 OR n.value = 0) AND a.whole) AS ok_primary,
-         bool_or(abs(coalesce(a.v, 0) - n.value) < 0.001 AND (a.n_num > 0 OR n.value = 0)) AS ok_any,
-         string_agg(a.how_zh, '；' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - n.value) < 0.001
-                                                            AND a.n_num > 0) AS matched_zh,
-         string_agg(a.how_en, '; ' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - n.value) < 0.001
-                                                            AND a.n_num > 0) AS matched_en
-  FROM nv n JOIN av a USING (nid)
-  GROUP BY ALL)"""]
+         g.present, g.v_primary, g.primary_has_number, g.ok_primary, g.ok_any, g.matched_zh, g.matched_en
+  FROM nv n JOIN (
+    -- grouped by the narrative row's id alone (not by its sentence and other texts)
+    SELECT a.nid,
+           bool_or(a.n_cells > 0) AS present,
+           max(a.v) FILTER (WHERE a."primary") AS v_primary,
+           bool_or(a."primary" AND a.n_num > 0) AS primary_has_number,
+           bool_or(abs(coalesce(a.v, 0) - x.value) < 0.001 AND (a.n_num > 0 OR x.value = 0) AND a.whole) AS ok_primary,
+           bool_or(abs(coalesce(a.v, 0) - x.value) < 0.001 AND (a.n_num > 0 OR x.value = 0)) AS ok_any,
+           string_agg(a.how_zh, '；' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - x.value) < 0.001
+                                                              AND a.n_num > 0) AS matched_zh,
+           string_agg(a.how_en, '; ' ORDER BY a.alt) FILTER (WHERE NOT a.whole AND abs(coalesce(a.v, 0) - x.value) < 0.001
+                                                              AND a.n_num > 0) AS matched_en
+    FROM av a JOIN (SELECT nid, value FROM nv) x USING (nid)
+    GROUP BY a.nid) g USING (nid))"""]
 
     @classmethod
     def label_sql(cls) -> str:
