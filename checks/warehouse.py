@@ -1,7 +1,8 @@
 """The warehouse: one DuckDB file that keeps every submission, report and cell with its provenance.
 
 ``load_paths`` loads extracted-statistics files (and report files, which it extracts on the way
-in), one transaction per file: a crash or a kill in the middle leaves the warehouse as it was.
+in), one transaction per chunk of files, each file whole or absent: a crash or a kill in the
+middle leaves the warehouse as it was before the chunk.
 Loading never loses a row: rows that fail the contract (:mod:`checks.contract`) go to
 ``quarantine`` with their reasons. Loading the same file twice changes nothing. A report whose
 cells differ from the current report of the same agency and year supersedes it; the older one

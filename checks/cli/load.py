@@ -22,7 +22,7 @@ def load(
     json_out: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Load files into the warehouse, one transaction per file; bad rows go to quarantine.
+    """Load files into the warehouse, each file whole or not at all; bad rows go to quarantine.
 
     Loading the same file twice changes nothing; a corrected report of the same agency and year
     supersedes the older one, which stays as history. A file that cannot be read is named with
