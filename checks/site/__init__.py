@@ -269,9 +269,18 @@ def _load(db, fs, reports: list[dict]):
     finally:
         con.close()
     by: dict[int, dict] = {}
-    rid, item, col, state, raw, line = (cells[k] for k in ("report_id", "item", "column", "state", "raw", "source_line"))
-    for i in range(len(rid)):
-        by.setdefault(int(rid[i]), {})[(item[i], col[i])] = (raw[i], state[i], None if line[i] is None else int(line[i]))
+    # plain Python lists (tolist: ints, str, None for a masked/NULL line) instead of numpy item access
+    rid, item, col, state, raw, line = (cells[k].tolist() for k in ("report_id", "item", "column", "state", "raw",
+                                                                     "source_line"))
+    last = None
+    d: dict = {}
+    for r, i, c, st, rw, ln in zip(rid, item, col, state, raw, line):
+        if r != last:
+            d = by.get(r)
+            if d is None:
+                d = by[r] = {}
+            last = r
+        d[(i, c)] = (rw, st, ln)
     return by, meta, narrative, history
 
 
@@ -561,6 +570,35 @@ def _escaped(text: str) -> str:
     return str(escape(reveal(text)))
 
 
+@functools.cache
+def _plan(template: str, variant: str, lang: str) -> tuple[tuple, ...]:
+    """The cell keys of each row of a layout, in document order (what :func:`fill_tables` walks)."""
+    return tuple(tuple(row["cells"]) for t in layout(template, variant, lang) for row in t["rows"])
+
+
+_CELLS: dict[str, dict] = {}
+"""Per language: a cell's (raw, state, line) -> its (class, title, text) without findings (pages repeat
+the same cells again and again)."""
+
+
+def _cell_parts(c, lang: str) -> tuple[str, str, str]:
+    w = WORDS[lang]
+    cls = "cell"
+    if c[1] == "EMPTY":
+        cls += " blank"
+    elif c[1] == "NA":
+        cls += " na"
+    elif c[1] == "TEXT":
+        cls += " text"
+    title = f' title="{_escaped(str(w["line"]))} {c[2]}"' if c[2] is not None else ""
+    text = (f'<span class="blank-mark" aria-label="{_escaped(str(w["blank"]))}"></span>' if c[1] == "EMPTY"
+            else _escaped(str(c[0])))
+    return cls, title, text
+
+
+_MISSING = ("cell missing", "", '<span class="absent">—</span>')
+
+
 def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict, msg_key: str) -> str:
     """One report's tables: the skeleton with, per row, ``has-finding`` and the findings on its cells
     (rule and arithmetic, source line), per cell its state classes (blank, not applicable, text,
@@ -572,47 +610,47 @@ def fill_tables(template: str, variant: str, lang: str, cells: dict, marks: dict
 
     w = WORDS[lang]
     parts = skeleton(template, variant, lang)
-    blank = f'<span class="blank-mark" aria-label="{esc(w["blank"])}"></span>'
     line = esc(w["line"])
+    memo = _CELLS.setdefault(lang, {})
+    if len(memo) > 1 << 20:
+        memo.clear()
+    get = cells.get
     values: list[str] = []
-    for t in layout(template, variant, lang):
-        for row in t["rows"]:
-            at = len(values)
-            values.append("")
-            rowmarks = []
-            for key in row["cells"]:
-                c = cells.get(key)
-                m = marks.get(key)
-                cls = "cell"
-                if c is None:
-                    cls += " missing"
-                elif c[1] == "EMPTY":
-                    cls += " blank"
-                elif c[1] == "NA":
-                    cls += " na"
-                elif c[1] == "TEXT":
-                    cls += " text"
-                if m:
-                    sevs = {f["severity"] for f in m}
-                    cls += " f-" + ("error" if "error" in sevs else "warning" if "warning" in sevs else "info")
-                    rowmarks.extend(m)
-                values.append(cls)
-                values.append(f' title="{line} {c[2]}"' if c is not None and c[2] is not None else "")
-                values.append('<span class="absent">—</span>' if c is None else blank if c[1] == "EMPTY"
-                              else esc(c[0]))
-            if rowmarks:
-                values[at] = " has-finding"
-            values.append("".join(
+    append = values.append
+    extend = values.extend
+    for keys in _plan(template, variant, lang):
+        at = len(values)
+        append("")
+        rowmarks = []
+        for key in keys:
+            c = get(key)
+            if c is None:
+                t = _MISSING
+            else:
+                t = memo.get(c)
+                if t is None:
+                    t = memo[c] = _cell_parts(c, lang)
+            m = marks.get(key) if marks else None
+            if m:
+                sevs = {f["severity"] for f in m}
+                t = (t[0] + " f-" + ("error" if "error" in sevs else "warning" if "warning" in sevs else "info"),
+                     t[1], t[2])
+                rowmarks.extend(m)
+            extend(t)
+        if rowmarks:
+            values[at] = " has-finding"
+            append("".join(
                 f'<div class="finding sev-{f["severity"]}"><b class="code"><a href="../rules/{esc(f["code"])}.html">'
                 f'{esc(f["code"])}</a></b> <span class="arith">{esc(f[msg_key])}</span>'
                 + (f' <span class="src">{line} {int(f["source_line"])}</span>' if f["source_line"] else "")
                 + "</div>" for f in rowmarks))
+        else:
+            append("")
     if len(values) != len(parts) - 1:
         raise AssertionError(f"skeleton of {template}/{variant} has {len(parts) - 1} places, filled {len(values)}")
-    out = [parts[0]]
-    for v, p in zip(values, parts[1:]):
-        out.append(v)
-        out.append(p)
+    out = [""] * (len(parts) + len(values))
+    out[0::2] = parts
+    out[1::2] = values
     return Markup("".join(out))
 
 
