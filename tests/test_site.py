@@ -112,6 +112,25 @@ def test_site_pages_and_incremental_rebuild(built):
     assert again.written == 0 and again.unchanged == site.pages
 
 
+def test_site_pages_same_from_worker_processes(built, tmp_path):
+    """Report pages rendered by forked workers are the same files, manifest included, as rendered in
+    one process (workers=2 forces the pool even for the few sample reports)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here: pages are always rendered in one process")
+    db, out, fs, site = built
+    one = build_site(db, tmp_path / "one", run_id=fs.run["run_id"], workers=1)
+    two = build_site(db, tmp_path / "two", run_id=fs.run["run_id"], workers=2)
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "two") for p in (tmp_path / "two").rglob("*") if p.is_file())
+    assert len(files) > 3 and one.pages == two.pages == site.pages and two.written == one.written
+    for f in files:
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+    again = build_site(db, tmp_path / "two", run_id=fs.run["run_id"], workers=2)
+    assert again.written == 0 and again.unchanged == site.pages
+
+
 def test_untrusted_strings_stay_inert_everywhere(tmp_path):
     evil_agency = '<script>alert("a")</script>=HYPERLINK("x")\'"'
     evil_raw = '=cmd|\' /C calc\'!A0<img src=x onerror=alert(1)>'

@@ -268,19 +268,18 @@ def _load(db, fs, reports: list[dict]):
         con.unregister("gk_site_ids")
     finally:
         con.close()
-    by: dict[int, dict] = {}
-    # plain Python lists (tolist: ints, str, None for a masked/NULL line) instead of numpy item access
-    rid, item, col, state, raw, line = (cells[k].tolist() for k in ("report_id", "item", "column", "state", "raw",
-                                                                     "source_line"))
-    last = None
-    d: dict = {}
-    for r, i, c, st, rw, ln in zip(rid, item, col, state, raw, line):
-        if r != last:
-            d = by.get(r)
-            if d is None:
-                d = by[r] = {}
-            last = r
-        d[(i, c)] = (rw, st, ln)
+    import numpy as np
+
+    # grouped by report with a stable sort (a cell twice in a report: the later row wins, as it did),
+    # then each report's dict built from plain lists (tolist: ints, str, None for a NULL line)
+    order = np.argsort(cells["report_id"], kind="stable")
+    rid = cells["report_id"][order]
+    keys = list(zip(cells["item"][order].tolist(), cells["column"][order].tolist()))
+    vals = list(zip(cells["raw"][order].tolist(), cells["state"][order].tolist(),
+                    cells["source_line"][order].tolist()))
+    bounds = [0, *(np.flatnonzero(rid[1:] != rid[:-1]) + 1).tolist(), len(rid)]
+    rids = rid.tolist()
+    by: dict[int, dict] = {rids[a]: dict(zip(keys[a:b], vals[a:b])) for a, b in zip(bounds, bounds[1:]) if b > a}
     return by, meta, narrative, history
 
 
@@ -412,12 +411,93 @@ def _fmt(v) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
+_PAGES: dict | None = None
+"""What :func:`_report_pages` needs, set by :func:`build_site` for the time of one build (forked
+workers inherit it; nothing large is sent to them)."""
+
+PARALLEL_FROM = 2000
+"""Report pages from which ``workers=None`` renders them in forked processes."""
+
+
+def _workers(pages: int, workers: int | None) -> int:
+    """How many processes render the report pages: ``workers`` when given, else ``GONGKAI_SITE_WORKERS``
+    or, from :data:`PARALLEL_FROM` pages on, the CPUs available (at most 4); 1 where fork is missing."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if workers is None:
+        env = os.environ.get("GONGKAI_SITE_WORKERS", "").strip()
+        if env:
+            workers = int(env)
+        elif pages < PARALLEL_FROM:
+            return 1
+        else:
+            try:
+                workers = len(os.sched_getaffinity(0))
+            except AttributeError:
+                workers = os.cpu_count() or 1
+            workers = min(4, workers)
+    return max(1, min(int(workers), pages))
+
+
+def _report_pages(span: tuple[int, int]) -> list[tuple[str, str, bool]]:
+    """The report pages ``jobs[span[0]:span[1]]`` of the build in :data:`_PAGES`: each page's key,
+    rendered and written unless the old manifest holds the same key and the page exists. Returns
+    (name, key, written) per page, in order. Pages are separate files, so the order they are written
+    in (or the process writing them) changes nothing."""
+    from checks import exports
+
+    P = _PAGES
+    cells, meta, narrative, history = P["cells"], P["meta"], P["narrative"], P["history"]
+    w, lang, th, old, out = P["w"], P["lang"], P["th"], P["old"], P["out"]
+    msg_key, label_key, report_tpl, run = P["msg_key"], P["label_key"], P["tpl"], P["run"]
+    done = []
+    for r, fl, name in P["jobs"][span[0]:span[1]]:
+        rid = r["report_id"]
+        rc = cells.get(rid, {})
+        agency_key, submission, kind = meta.get(rid, (r["agency"], None, None))
+        source_path = exports._source_path(r["source_file"], submission, kind)
+        charts = []
+        for f in fl:
+            if _charted(f):
+                pts = history.get((agency_key, f["item"], f["column"] or "value"), [])
+                charts.append({"f": f, "svg": sparkline(pts, r["year"]), "points": pts})
+        key_data = [r, fl, sorted(zip(map("@".join, rc), rc.values())), source_path,
+                    narrative.get(rid), [c["points"] for c in charts]]
+        key = hashlib.md5((th + lang + json.dumps(key_data, ensure_ascii=False, default=str,
+                                                  sort_keys=True)).encode("utf-8")).hexdigest()
+        if old.get(name) == key and (out / name).is_file():
+            done.append((name, key, False))
+            continue
+        marks: dict[tuple, list[dict]] = {}
+        for f in fl:
+            if f["item"]:
+                marks.setdefault((f["item"], f["column"] or "value"), []).append(f)
+        tables = layout(r["template"], r["variant"] or "", lang)
+        tables_html = fill_tables(r["template"], r["variant"] or "", lang, rc, marks, msg_key)
+        sections: dict[str, list[dict]] = {}
+        for t in tables:
+            sections[t["section"]] = []
+        for f in fl:
+            sec = _section_of(f, tables)
+            sections.setdefault(sec, []).append(f)
+        text = report_tpl.render(w=w, lang=lang, r=r, tables_html=tables_html, findings=fl,
+                                 sections=sections, source_path=source_path, charts=charts,
+                                 narrative=narrative.get(rid, []), msg_key=msg_key, label_key=label_key,
+                                 run=run, root="../", sev_rank=SEV_RANK)
+        done.append((name, key, _write(out / name, text)))
+    return done
+
+
 def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, lang: str = "zh",
-               show_info: bool = False, gx_docs: str | Path | None = None) -> SiteResult:
+               show_info: bool = False, gx_docs: str | Path | None = None,
+               workers: int | None = None) -> SiteResult:
     """Build (or update) the audit site of one check run (default: the latest) in ``out``.
 
     ``gx_docs``: the GX Data Docs index to link (default: ``out/../gx-docs/index.html`` when it
-    exists). Raises :class:`~checks.errors.UserError` when the warehouse has no check run.
+    exists). ``workers``: processes rendering the report pages (:func:`_workers`; the pages are the
+    same whichever). Raises :class:`~checks.errors.UserError` when the warehouse has no check run.
     """
     from checks import exports
     from checks.errors import UserError
@@ -473,44 +553,41 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
     report_tpl = env.get_template("report.html.j2")
     rules_seen: dict[str, list[dict]] = {}
     index_rows = []
+    jobs = []
     for r in fs.reports:
         name = page_name(r["agency"], r["year"])
         rid = r["report_id"]
         fl = sorted(by_report.get(rid, []), key=lambda f: (SEV_RANK[f["severity"]], f["code"], f["item"] or ""))
         for f in fl:
             rules_seen.setdefault(f["code"], []).append({**f, "page": name})
-        rc = cells.get(rid, {})
-        agency_key, submission, kind = meta.get(rid, (r["agency"], None, None))
-        source_path = exports._source_path(r["source_file"], submission, kind)
-        charts = []
-        for f in fl:
-            if _charted(f):
-                pts = history.get((agency_key, f["item"], f["column"] or "value"), [])
-                charts.append({"f": f, "svg": sparkline(pts, r["year"]), "points": pts})
-        key_data = [r, fl, sorted((f"{k[0]}@{k[1]}", v) for k, v in rc.items()), source_path,
-                    narrative.get(rid), [c["points"] for c in charts]]
-
-        def render(r=r, fl=fl, rc=rc, source_path=source_path, charts=charts, rid=rid, name=name):
-            marks: dict[tuple, list[dict]] = {}
-            for f in fl:
-                if f["item"]:
-                    marks.setdefault((f["item"], f["column"] or "value"), []).append(f)
-            tables = layout(r["template"], r["variant"] or "", lang)
-            tables_html = fill_tables(r["template"], r["variant"] or "", lang, rc, marks, msg_key)
-            sections: dict[str, list[dict]] = {}
-            for t in tables:
-                sections[t["section"]] = []
-            for f in fl:
-                sec = _section_of(f, tables)
-                sections.setdefault(sec, []).append(f)
-            return report_tpl.render(w=w, lang=lang, r=r, tables_html=tables_html, findings=fl,
-                                     sections=sections, source_path=source_path, charts=charts,
-                                     narrative=narrative.get(rid, []), msg_key=msg_key, label_key=label_key,
-                                     run=fs.run, root="../", sev_rank=SEV_RANK)
-        emit(name, key_data, render)
+        jobs.append((r, fl, name))
         index_rows.append([name, r["agency"], r["year"], r["template"] + (f"/{r['variant']}" if r["variant"] else ""),
                            r["region"] or "", r["errors"], r["warnings"], r["infos"], r["worst"] or "",
                            r["codes"], r["new"]])
+    global _PAGES
+    _PAGES = {"jobs": jobs, "cells": cells, "meta": meta, "narrative": narrative, "history": history, "w": w,
+              "lang": lang, "th": th, "old": old, "out": out, "msg_key": msg_key, "label_key": label_key,
+              "tpl": report_tpl, "run": fs.run}
+    try:
+        n = len(jobs)
+        procs = _workers(n, workers)
+        if procs > 1:
+            import multiprocessing
+
+            step = max(1, min(500, -(-n // (procs * 4))))
+            with multiprocessing.get_context("fork").Pool(procs) as pool:
+                done = [x for part in pool.imap(_report_pages, [(i, min(n, i + step)) for i in range(0, n, step)])
+                        for x in part]
+        else:
+            done = _report_pages((0, n))
+    finally:
+        _PAGES = None
+    for name, key, wrote in done:
+        new_manifest[name] = key
+        if wrote:
+            written += 1
+        else:
+            unchanged += 1
 
     from checks.rules.catalogue import load_catalogue
     catalogue = load_catalogue()
