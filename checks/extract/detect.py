@@ -58,7 +58,41 @@ def table_text(lines) -> str:
         if len(prev) >= 2 and len(words) >= 2:
             out.extend(a + b for a, b in zip(reversed(prev), reversed(words)))
         prev = words
+    # _norm of the whole, piece by piece (memoised per line): NFKC of a concatenation is the
+    # concatenation of the parts' NFKC when each part starts with a stable character (_stable:
+    # nothing before it reorders or composes with it); the white space
+    # removed is removed character by character. Otherwise the whole text at once, as before.
+    pieces = keep + out[1:]
+    if all(_stable(x[0]) for x in pieces):
+        memo = _NORM
+        parts = []
+        for x in pieces:
+            y = memo.get(x)
+            if y is None:
+                if len(memo) > 50_000:
+                    memo.clear()
+                y = memo[x] = _norm(x)
+            parts.append(y)
+        k = len(keep)
+        return "|".join(["".join(parts[:k]), *parts[k:]])
     return _norm("|".join(out))
+
+
+_NORM: dict[str, str] = {}
+_STABLE: dict[str, bool] = {}
+
+
+def _stable(ch: str) -> bool:
+    """Nothing before ``ch`` can reorder or compose with it: its decomposition starts with a starter
+    that is no mark and no Hangul jamo (the characters that compose with one before them are marks,
+    a few of class 0, and the jamo)."""
+    hit = _STABLE.get(ch)
+    if hit is None:
+        d = unicodedata.normalize("NFKD", ch)
+        hit = _STABLE[ch] = bool(d) and unicodedata.combining(d[0]) == 0 and not unicodedata.category(
+            d[0]).startswith("M") and not ("\u1100" <= d[0] <= "\u11ff" or "\ua960" <= d[0] <= "\ua97f"
+                                          or "\ud7b0" <= d[0] <= "\ud7ff")
+    return hit
 
 
 def detect(compact: str) -> Detection:
