@@ -225,25 +225,28 @@ def _cells(al: Alignment, res: ReportResult, tid: str) -> None:
         order = cmap if (cmap and len(cmap) == len(vals) and cmap != list(range(len(vals)))) else list(range(n))
         by_col = {ci: (vals[i] if i < len(vals) else None) for i, ci in enumerate(order)}
         labels = al.col_labels.get(slot.table, [])
-        specs = _specs(tid, sid)
+        fields = _spec_fields(tid, sid)
         add = res.cells.append
-        for ci, col in enumerate(cols):
-            if ci not in by_col:
+        get = _READ.get
+        row_label = rr.label.strip(BLANKS) if rr.label else None
+        by_labels = len(labels) == n
+        for ci in range(n):
+            c = by_col.get(ci, _NO)
+            if c is _NO:
                 continue
-            spec = specs[ci]
-            c = by_col[ci]
+            template, item, column, money, signed = fields[ci]
             if c is None:
                 if short_ok:
                     continue
                 raw, line, hcol = "", rr.line, -1
             else:
                 raw, line, hcol = c.text, (c.line if c.own else rr.line), c.col
-            label = rr.label if rr.label else (labels[ci] if len(labels) == n else col.label)
+            label = row_label if row_label is not None else (
+                labels[ci] if by_labels else cols[ci].label).strip(BLANKS)
             # _emit, inline (once per cell)
-            hit = _READ.get((raw, spec.money, spec.signed))
-            state, value = hit if hit is not None else _read(raw, spec.money, spec.signed)
-            add((spec.template, spec.item, spec.column, raw, line, variant, label.strip(BLANKS), "", state, value,
-                 hcol + 1 if hcol >= 0 else ""))
+            hit = get((raw, money, signed))
+            state, value = hit if hit is not None else _read(raw, money, signed)
+            add((template, item, column, raw, line, variant, label, "", state, value, hcol + 1 if hcol >= 0 else ""))
     if truncated:
         nxt = next((s for s in expected if s > last.slot), None)
         missing = sum(1 for s in expected if s > last.slot)
@@ -278,6 +281,18 @@ def _specs(tid: str, sid: int) -> list:
         else:
             hit = [index[cell_key(table.layout, row.code, col.code)] for col in table.columns]
         _SPECS[(tid, sid)] = hit
+    return hit
+
+
+_FIELDS: dict[tuple[str, int], list[tuple]] = {}
+_NO = object()
+
+
+def _spec_fields(tid: str, sid: int) -> list[tuple]:
+    """Per column of a template row: (template, item, column, money, signed) of its cell spec."""
+    hit = _FIELDS.get((tid, sid))
+    if hit is None:
+        hit = _FIELDS[(tid, sid)] = [(s.template, s.item, s.column, s.money, s.signed) for s in _specs(tid, sid)]
     return hit
 
 
