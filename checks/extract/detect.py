@@ -63,22 +63,23 @@ def table_text(lines) -> str:
     # nothing before it reorders or composes with it); the white space
     # removed is removed character by character. Otherwise the whole text at once, as before.
     pieces = keep + out[1:]
-    if all(_stable(x[0]) for x in pieces):
-        memo = _NORM
-        parts = []
-        for x in pieces:
-            y = memo.get(x)
-            if y is None:
-                if len(memo) > 50_000:
-                    memo.clear()
-                y = memo[x] = _norm(x)
-            parts.append(y)
+    stable = _STABLE
+    if all(stable.get(ch) or _stable(ch) for ch in {x[0] for x in pieces}):
+        get = _NORM.get
+        parts = [get(x) or _norm_line(x) for x in pieces]
         k = len(keep)
         return "|".join(["".join(parts[:k]), *parts[k:]])
     return _norm("|".join(out))
 
 
 _NORM: dict[str, str] = {}
+
+
+def _norm_line(x: str) -> str:
+    if len(_NORM) > 50_000:
+        _NORM.clear()
+    y = _NORM[x] = _norm(x)
+    return y
 _STABLE: dict[str, bool] = {}
 
 

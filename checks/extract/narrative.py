@@ -350,7 +350,7 @@ def structure(items: list[tuple[int, str]], mask: list[bool], template: str) -> 
         i, _num, _head, line, end = found[n]
         nxt = min((j for j, _ in order if j > i), default=len(items))
         lines = [(line, items[i][1][end:])]
-        lines += [(ln, t) for k, ((ln, t), free) in enumerate(zip(items, mask)) if i < k < nxt and free]
+        lines += [(ln, t) for (ln, t), free in zip(items[i + 1:nxt], mask[i + 1:nxt]) if free]
         return [(ln, t) for ln, t in lines if t and t.strip()], line
     if 5 in found:
         lines, line = body(5)
