@@ -421,16 +421,19 @@ PARALLEL_FROM = 2000
 
 def _workers(pages: int, workers: int | None) -> int:
     """How many processes render the report pages: ``workers`` when given, else ``GONGKAI_SITE_WORKERS``
-    or, from :data:`PARALLEL_FROM` pages on, the CPUs available (at most 4); 1 where fork is missing."""
+    or, from :data:`PARALLEL_FROM` pages on, the CPUs available (at most 4); 1 where fork is missing, and
+    1 (unless asked) while other Python threads run — a Prefect flow's, say: a fork then copies locks
+    those threads may hold, and a worker could wait on one forever."""
     import multiprocessing
+    import threading
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     if workers is None:
         env = os.environ.get("GONGKAI_SITE_WORKERS", "").strip()
-        if env:
+        if env.isdigit():
             workers = int(env)
-        elif pages < PARALLEL_FROM:
+        elif pages < PARALLEL_FROM or threading.active_count() > 1:
             return 1
         else:
             try:
