@@ -608,68 +608,11 @@ def _prefetch(files: list[Path], agency, year, limits: Limits, workers: int):
             yield from zip(part, outcomes)
 
 
-def _read_extracted(path: Path, limits: Limits, loaded: dict) -> tuple:
-    """(sha, (cells, narrative, issues) or None when the bytes are loaded already, the exception that
-    stopped it or None) for one extracted-statistics file: what :func:`_stage` reads, nothing written."""
-    try:
-        check_file(path, limits)
-        try:
-            sha = _sha256(path)
-        except OSError as e:
-            raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
-    except Exception as e:          # noqa: BLE001 — raised again in _stage, inside _guarded
-        return None, None, e
-    if sha in loaded:
-        return sha, None, None
-    try:
-        return sha, _read(path, limits), None
-    except Exception as e:          # noqa: BLE001 — as above
-        return sha, None, e
-
-
-def _read_ahead(files: list[Path], limits: Limits, loaded: dict, depth: int = 2):
-    """The extracted-statistics files among ``files`` read (hashed, parsed) in a thread up to ``depth``
-    files ahead of the storing, in file order: an iterator of (path, outcome of :func:`_read_extracted`).
-    Parsing (pyarrow) and DuckDB's inserts release the GIL, so reading the next file overlaps storing
-    this one. ``loaded`` is only read here; the storing thread still decides what is loaded already."""
-    wanted = [f for f in files if f.suffix.lower() not in _report_suffixes()]
-    if len(wanted) < 2:
-        return
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gongkai-read") as pool:
-        pending = deque(pool.submit(_read_extracted, f, limits, loaded) for f in wanted[:depth])
-        try:
-            for k, f in enumerate(wanted):
-                outcome = pending.popleft().result()
-                if k + depth < len(wanted):
-                    pending.append(pool.submit(_read_extracted, wanted[k + depth], limits, loaded))
-                yield f, outcome
-        finally:
-            for fut in pending:
-                fut.cancel()
-
-
 def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult,
            db, pre: tuple | None = None) -> _Staged | None:
     """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says).
-    ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it, or
-    the extracted-statistics file's of :func:`_read_extracted`, when it was read ahead."""
-    extracted = path.suffix.lower() not in _report_suffixes()
-
+    ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it."""
     def step():
-        if pre is not None and extracted:
-            sha, frames, err = pre
-            if sha is None:
-                raise err
-            if _already_loaded(loaded, sha, res):
-                return None
-            if err is not None:
-                raise err
-            cells, narrative, issues = frames if frames is not None else _read(path, limits)
-            fault_point("read")
-            return _Staged(path, res, sha, "extracted", _report_keys(cells), len(cells), cells, narrative, issues)
         if pre is not None:
             sha, r, err = pre
             if sha is not None and _already_loaded(loaded, sha, res):
@@ -1000,8 +943,7 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
         rows = 0
 
     ahead = _prefetch(files, agency, year, limits, workers or os.cpu_count() or 1)
-    read = _read_ahead(files, limits, loaded)
-    pre, pre_read = next(ahead, None), next(read, None)
+    pre = next(ahead, None)
     try:
         for f in files:
             res = FileResult(file=str(f))
@@ -1009,8 +951,6 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
             mine = None
             if pre is not None and pre[0] == f:
                 mine, pre = pre[1], next(ahead, None)
-            elif pre_read is not None and pre_read[0] == f:
-                mine, pre_read = pre_read[1], next(read, None)
             staged = _stage(loaded, f, agency, year, limits, res, db, mine)
             if staged is not None and staged.sha in shas:      # the same bytes as a file of this chunk
                 flush()
@@ -1029,7 +969,6 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
         flush()
     finally:
         ahead.close()
-        read.close()
         with contextlib.suppress(duckdb.Error):
             con.close()
     return result
