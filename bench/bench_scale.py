@@ -25,6 +25,10 @@ check_main          ``gongkai check`` with only the main rules on (sum-equals, a
                     information finding per report, as gongkai runs them
 hand_sql            hand-written DuckDB SQL for the same main rules (evaluate; evaluate + store failures)
 pandera_once        pandera: the evaluation frame (DuckDB) validated once, main rules
+pandera_long        pandera the usual way, without our SQL: the long cells table of the current reports read
+                    into pandas in one query, each rule instance's two sides computed in pandas (cells merged
+                    with the terms, blanks as 0), validated once over the whole frame, main rules; it must
+                    find the failures hand_sql finds (a mismatch is printed and recorded)
 gx_once             GX: the same frame, one checkpoint over the whole table, main rules
 pandera_per_group   pandera: one validation per agency-year (sampled above ``--pandera-sample``)
 gx_per_agency       GX: one checkpoint run per agency-year on its pandas frame (sampled, ``--gx-sample``)
@@ -32,8 +36,9 @@ run                 ``gongkai run TEXTS --no-gx`` over the folder of report file
 run_stats           ``gongkai run STATS --no-gx`` over the folder of extracted-statistics files
 ==================  ==================================================================================
 
-The per-agency baselines are given the evaluation frame DuckDB computed (each rule instance's two
-sides): generous to them, as they then only compare. Sampled baselines are extrapolated per
+The per-agency baselines and ``pandera_once`` are given the evaluation frame DuckDB computed (each
+rule instance's two sides): generous to them, as they then only compare; ``pandera_long`` computes
+the sides itself. Sampled baselines are extrapolated per
 agency-year (``frame seconds + N × seconds per agency-year``) and marked ``extrapolated``.
 Writes ``bench/results/scale.json`` (machine, cpus, python, load average at the start and before each
 stage). The machine may be shared: CPU seconds are recorded next to wall seconds.
@@ -67,7 +72,7 @@ N_YEARS = 5
 CROSS_CODES = ("Y-01", "Y-02", "Y-03", "Y-04", "C-01", "N-11", "N-12", "L-05")
 MAIN_KINDS = ("sum-equals", "at-most")
 STAGES = ("generate", "extract", "extract_1", "load", "duckdb_read_csv", "check_within", "check_crossyear", "check", "site",
-          "check_main", "hand_sql", "pandera_once", "gx_once", "pandera_per_group", "gx_per_agency", "run",
+          "check_main", "hand_sql", "pandera_once", "pandera_long", "gx_once", "pandera_per_group", "gx_per_agency", "run",
           "run_stats")
 TARGETS = {
     "check_within_100k_seconds": 20.0, "check_within_100k_peak_mb": 4096,
@@ -157,15 +162,10 @@ def _terms_frame(cat):
                                        "coef"])
 
 
-def task_hand_sql(db: str) -> dict:
-    """The tightest hand-written SQL for the main rules: per report × instance, the two sides from the
-    cells joined with a small terms table, failures kept; (a) counted, (b) stored in a table."""
-    import duckdb
+def _hand_query(con, terms) -> str:
+    """Register ``terms`` (:func:`_terms_frame`) on ``con`` (temp tables ``ht``, ``hi``); the hand SQL query of
+    the failing (report × instance) rows: report_id, code, iid, lhs, rhs."""
     from checks.rules.sql import variant_expr
-    cat = _main_catalogue()
-    terms = _terms_frame(cat)
-    con = duckdb.connect(db)
-    t0 = time.perf_counter()
     con.register("terms_df", terms)
     con.execute("CREATE TEMP TABLE ht AS SELECT * FROM terms_df")
     con.execute("CREATE TEMP TABLE hi AS SELECT DISTINCT iid, code, kind, tol FROM ht")
@@ -179,6 +179,18 @@ tc AS (SELECT c.report_id, t.iid,
        GROUP BY c.report_id, t.iid)
 SELECT tc.report_id, i.code, tc.iid, tc.lhs, tc.rhs FROM tc JOIN hi i USING (iid)
 WHERE CASE i.kind WHEN 'sum-equals' THEN abs(tc.lhs - tc.rhs) > i.tol ELSE tc.lhs > tc.rhs + i.tol END"""
+    return q
+
+
+def task_hand_sql(db: str) -> dict:
+    """The tightest hand-written SQL for the main rules: per report × instance, the two sides from the
+    cells joined with a small terms table, failures kept; (a) counted, (b) stored in a table."""
+    import duckdb
+    cat = _main_catalogue()
+    terms = _terms_frame(cat)
+    con = duckdb.connect(db)
+    t0 = time.perf_counter()
+    q = _hand_query(con, terms)
     prep = time.perf_counter() - t0
     t = time.perf_counter()
     n = con.execute(f"SELECT count(*) FROM ({q})").fetchone()[0]
@@ -190,6 +202,53 @@ WHERE CASE i.kind WHEN 'sum-equals' THEN abs(tc.lhs - tc.rhs) > i.tol ELSE tc.lh
     con.close()
     return {"failures": int(n), "prepare_seconds": round(prep, 3), "evaluate_seconds": round(evaluate, 3),
             "evaluate_and_store_seconds": round(store + prep, 3), "instances": int(terms["iid"].nunique())}
+
+
+def _long_frame(db: str, cat):
+    """The evaluation frame computed in pandas, the way a pandera user would without our SQL: the long
+    cells table of the current reports read in one query (report_id, template, variant, item, column,
+    value: the variant as in ``checks.rules.sql.variant_expr``, reading data), merged with the terms table
+    (:func:`_terms_frame`); per (report × instance) each side the sum of coef × coalesce(value, 0), a side
+    without a cell 0 (the semantics of :func:`task_hand_sql`). Columns report_id, iid, code, kind, tol, lhs,
+    rhs; (frame, read seconds)."""
+    import duckdb
+    from checks.rules.sql import variant_expr
+    terms = _terms_frame(cat)
+    t = time.perf_counter()
+    con = duckdb.connect(db, read_only=True)
+    try:
+        cells = con.execute(f"""SELECT c.report_id, r.template, {variant_expr('r')} AS variant, c.item, c."column",
+                                       c.value
+                                FROM cells c JOIN current_reports r ON r.report_id = c.report_id""").df()
+    finally:
+        con.close()
+    read_s = time.perf_counter() - t
+    m = cells.merge(terms[["template", "variant", "item", "column", "iid", "side", "coef"]],
+                    on=["template", "variant", "item", "column"], how="inner")
+    del cells
+    m["v"] = m["coef"] * m["value"].fillna(0.0)
+    sides = m.groupby(["report_id", "iid", "side"], sort=False)["v"].sum().unstack("side", fill_value=0.0)
+    del m
+    frame = sides.reindex(columns=["lhs", "rhs"], fill_value=0.0).reset_index()
+    frame.columns.name = None
+    inst = terms[["iid", "code", "kind", "tol"]].drop_duplicates("iid")
+    return frame.merge(inst, on="iid", how="left"), read_s
+
+
+def task_pandera_long(db: str) -> dict:
+    """pandera once over the whole long table: :func:`_long_frame` (reading + pandas) validated once with
+    the evaluation schema of the main rules (``checks.rules.pandera_checks``); failures are the failing
+    (report × instance) rows, as :func:`task_hand_sql` counts them."""
+    from checks.rules import pandera_checks as P
+    cat = _main_catalogue()
+    t = time.perf_counter()
+    frame, read_s = _long_frame(db, cat)
+    frame_s = time.perf_counter() - t
+    t = time.perf_counter()
+    fails = P.failing_rows(frame, P.build_evaluation_schema(cat))
+    validate_s = time.perf_counter() - t
+    return {"rows": len(frame), "read_seconds": round(read_s, 3), "frame_seconds": round(frame_s, 3),
+            "validate_seconds": round(validate_s, 3), "failures": int(fails["index"].nunique())}
 
 
 def _eval_frame(db: str, cat):
@@ -358,8 +417,8 @@ def task_profile(cmd: str, out: str) -> dict:
     return {"seconds": round(wall, 2), "profile": out}
 
 
-TASKS = {"hand_sql": task_hand_sql, "pandera_once": task_pandera_once, "gx_once": task_gx_once,
-         "pandera_per_group": task_pandera_per_group, "gx_per_agency": task_gx_per_agency,
+TASKS = {"hand_sql": task_hand_sql, "pandera_once": task_pandera_once, "pandera_long": task_pandera_long,
+         "gx_once": task_gx_once, "pandera_per_group": task_pandera_per_group, "gx_per_agency": task_gx_per_agency,
          "duckdb_read_csv": task_duckdb_read_csv, "profile": task_profile}
 
 
@@ -487,7 +546,7 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
     if "hand_sql" not in skip:
         st["hand_sql"] = measure(worker("hand_sql", db=db), timeout=to, log=log)
         say("hand_sql")
-    for name, kw in (("pandera_once", {}), ("gx_once", {}),
+    for name, kw in (("pandera_once", {}), ("pandera_long", {}), ("gx_once", {}),
                      ("pandera_per_group", {"sample": args.pandera_sample, "reports": res["agency_years"]}),
                      ("gx_per_agency", {"sample": args.gx_sample, "reports": res["agency_years"]})):
         if name in skip:
@@ -498,11 +557,18 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         st[name] = measure(worker(name, db=db, **kw), timeout=to, log=log)
         say(name)
     # the in-child figures: each worker prints nothing; it writes its JSON next to the db
-    for name in ("hand_sql", "pandera_once", "gx_once", "pandera_per_group", "gx_per_agency", "duckdb_read_csv"):
+    for name in ("hand_sql", "pandera_once", "pandera_long", "gx_once", "pandera_per_group", "gx_per_agency",
+                 "duckdb_read_csv"):
         f = Path(str(db if name != "duckdb_read_csv" else work / f"yard-{n}.duckdb") + f".{name}.json")
         if f.is_file() and name in st:
             st[name]["inner"] = json.loads(f.read_text(encoding="utf-8"))
             f.unlink()
+    # pandera_long computes the sides itself: it must find the failures the hand SQL finds
+    long_n, hand_n = ((st.get(k) or {}).get("inner", {}).get("failures") for k in ("pandera_long", "hand_sql"))
+    if long_n is not None and hand_n is not None:
+        st["pandera_long"]["same_failures_as_hand_sql"] = long_n == hand_n
+        if long_n != hand_n:
+            print(f"  {n:>7,} !!! MISMATCH: pandera_long found {long_n} failures, hand_sql {hand_n} !!!", flush=True)
 
     if texts and "run" not in skip:
         rdb, rout = work / f"run-{n}.duckdb", work / f"run-{n}"
@@ -551,8 +617,7 @@ def ratios(res: dict) -> dict:
         if inproc:   # the check itself (run_check, in the process) against the hand SQL's queries
             out["check_main_vs_hand_sql_store"] = round(inproc / hs, 1)
             out["check_main_vs_hand_sql_evaluate"] = round(inproc / he, 1)
-    for base in ("pandera_once", "gx_once"):
-        r = st.get(base) or {}
+    for base in ("pandera_once", "pandera_long", "gx_once"):
         if w("check_main") and w(base):
             out[f"speedup_vs_{base}"] = round(w(base) / w("check_main"), 1)
     for base in ("pandera_per_group", "gx_per_agency"):
@@ -602,6 +667,10 @@ def table(result: dict) -> str:
             if "estimated_total_seconds" in inner:
                 txt += (f" (est. {inner['estimated_total_seconds']:,.0f} s from {inner['agency_years_run']} "
                         f"agency-years)" if inner.get("extrapolated") else f" (all: {inner['estimated_total_seconds']:,.0f} s)")
+            if stage == "pandera_long" and "frame_seconds" in inner:
+                txt += f" (frame {inner['frame_seconds']:.1f} s + validate {inner['validate_seconds']:.1f} s)"
+                if r.get("same_failures_as_hand_sql") is False:
+                    txt += " **failures differ from hand_sql**"
             if "timed_out_after_seconds" in r:
                 txt = f"timed out after {r['timed_out_after_seconds']:.0f} s"
             cells.append(txt)
