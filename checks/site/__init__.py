@@ -233,16 +233,15 @@ def _write(path: Path, text: str) -> bool:
 
 
 def _load(db, fs, reports: list[dict]):
-    """Cells of the reports shown, by report id; narrative statements and histories where needed."""
+    """Per report id of the reports shown: (agency key, submission file, kind); narrative statements
+    and histories where findings need them. The cells are not read here: each chunk of pages reads
+    its own (:func:`_cells`), so a build never holds the cells of every report at once."""
     from checks import warehouse
 
     ids = [r["report_id"] for r in reports]
     con = warehouse.connect(db, read_only=True)
     try:
         con.register("gk_site_ids", __import__("pandas").DataFrame({"report_id": ids}))
-        cells = con.execute("""
-            SELECT c.report_id, c.item, c."column", c.state, c.raw, c.source_line
-            FROM cells c JOIN gk_site_ids USING (report_id)""").fetchnumpy()
         meta = {r[0]: r[1:] for r in con.execute("""
             SELECT r.report_id, r.agency_key, s.file, s.kind FROM reports r
             JOIN gk_site_ids USING (report_id) LEFT JOIN submissions s USING (submission_id)""").fetchall()}
@@ -268,19 +267,27 @@ def _load(db, fs, reports: list[dict]):
         con.unregister("gk_site_ids")
     finally:
         con.close()
-    import numpy as np
+    return meta, narrative, history
 
-    # grouped by report with a stable sort (a cell twice in a report: the later row wins, as it did),
-    # then each report's dict built from plain lists (tolist: ints, str, None for a NULL line)
-    order = np.argsort(cells["report_id"], kind="stable")
-    rid = cells["report_id"][order]
-    keys = list(zip(cells["item"][order].tolist(), cells["column"][order].tolist()))
-    vals = list(zip(cells["raw"][order].tolist(), cells["state"][order].tolist(),
-                    cells["source_line"][order].tolist()))
-    bounds = [0, *(np.flatnonzero(rid[1:] != rid[:-1]) + 1).tolist(), len(rid)]
-    rids = rid.tolist()
-    by: dict[int, dict] = {rids[a]: dict(zip(keys[a:b], vals[a:b])) for a, b in zip(bounds, bounds[1:]) if b > a}
-    return by, meta, narrative, history
+
+def _cells(con, ids: list[int]) -> dict[int, dict]:
+    """The cells of the reports ``ids``: report id → {(item, column): (raw, state, source line)}; a
+    cell twice in a report: the later row (in the table's order) wins. Reports without cells are left
+    out. The ids of one chunk are close together (pages are chunked in report id order), so the range
+    lets DuckDB skip the rest of the cells table."""
+    if not ids:
+        return {}
+    rows = con.execute(f"""
+        SELECT report_id, item, "column", raw, state, source_line FROM cells
+        WHERE report_id BETWEEN ? AND ? AND report_id IN ({','.join(str(int(i)) for i in ids)})
+        ORDER BY report_id, rowid""", [min(ids), max(ids)]).fetchall()
+    by: dict[int, dict] = {}
+    cur_id, cur = None, None
+    for rid, item, column, raw, state, line in rows:
+        if rid != cur_id:
+            cur_id, cur = rid, by.setdefault(rid, {})
+        cur[(item, column)] = (raw, state, line)
+    return by
 
 
 @functools.cache
@@ -413,10 +420,18 @@ def _fmt(v) -> str:
 
 _PAGES: dict | None = None
 """What :func:`_report_pages` needs, set by :func:`build_site` for the time of one build (forked
-workers inherit it; nothing large is sent to them)."""
+workers inherit it; nothing large is sent to them). It holds no cells: each chunk of pages reads
+its own from the warehouse (:func:`_cells`), through one read-only connection per process."""
+
+_CON: tuple | None = None
+"""(process id, database, read-only connection) of the process rendering pages (:func:`_span_con`);
+a forked worker never uses its parent's."""
 
 PARALLEL_FROM = 2000
 """Report pages from which ``workers=None`` renders them in forked processes."""
+
+CHUNK = 500
+"""Report pages per chunk: the cells of one chunk are read (and held) at a time."""
 
 
 def _workers(pages: int, workers: int | None) -> int:
@@ -452,11 +467,13 @@ def _report_pages(span: tuple[int, int]) -> list[tuple[str, str, bool]]:
     from checks import exports
 
     P = _PAGES
-    cells, meta, narrative, history = P["cells"], P["meta"], P["narrative"], P["history"]
+    meta, narrative, history = P["meta"], P["narrative"], P["history"]
     w, lang, th, old, out = P["w"], P["lang"], P["th"], P["old"], P["out"]
     msg_key, label_key, report_tpl, run = P["msg_key"], P["label_key"], P["tpl"], P["run"]
+    jobs = P["jobs"][span[0]:span[1]]
+    cells = _cells(_span_con(P["db"]), [r["report_id"] for r, _, _ in jobs])
     done = []
-    for r, fl, name in P["jobs"][span[0]:span[1]]:
+    for r, fl, name in jobs:
         rid = r["report_id"]
         rc = cells.get(rid, {})
         agency_key, submission, kind = meta.get(rid, (r["agency"], None, None))
@@ -493,6 +510,24 @@ def _report_pages(span: tuple[int, int]) -> list[tuple[str, str, bool]]:
     return done
 
 
+def _span_con(db):
+    """This process's read-only connection to ``db`` for :func:`_cells` (opened on first use)."""
+    global _CON
+    if _CON is None or _CON[0] != os.getpid() or _CON[1] != db:
+        from checks import warehouse
+
+        _CON = (os.getpid(), db, warehouse.connect(db, read_only=True))
+    return _CON[2]
+
+
+def _close_span_con() -> None:
+    """Close this process's :func:`_span_con` connection, if it has one."""
+    global _CON
+    if _CON is not None and _CON[0] == os.getpid():
+        _CON[2].close()
+    _CON = None
+
+
 def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, lang: str = "zh",
                show_info: bool = False, gx_docs: str | Path | None = None,
                workers: int | None = None) -> SiteResult:
@@ -517,7 +552,7 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
         f = dict(f)
         f["_rid"] = rid_of.get((f["agency"], f["year"]))
         findings.append(f)
-    cells, meta, narrative, history = _load(db, findings, list(fs.reports))
+    meta, narrative, history = _load(db, findings, list(fs.reports))
     w = WORDS[lang]
     env = _env()
     th = _templates_hash()
@@ -567,8 +602,11 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
         index_rows.append([name, r["agency"], r["year"], r["template"] + (f"/{r['variant']}" if r["variant"] else ""),
                            r["region"] or "", r["errors"], r["warnings"], r["infos"], r["worst"] or "",
                            r["codes"], r["new"]])
+    # chunks of pages in report id order: the cells of a chunk lie together in the warehouse
+    # (the order pages are written in changes nothing: each is its own file)
+    jobs.sort(key=lambda j: j[0]["report_id"])
     global _PAGES
-    _PAGES = {"jobs": jobs, "cells": cells, "meta": meta, "narrative": narrative, "history": history, "w": w,
+    _PAGES = {"jobs": jobs, "db": db, "meta": meta, "narrative": narrative, "history": history, "w": w,
               "lang": lang, "th": th, "old": old, "out": out, "msg_key": msg_key, "label_key": label_key,
               "tpl": report_tpl, "run": fs.run}
     try:
@@ -577,14 +615,15 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
         if procs > 1:
             import multiprocessing
 
-            step = max(1, min(500, -(-n // (procs * 4))))
+            step = max(1, min(CHUNK, -(-n // (procs * 4))))
             with multiprocessing.get_context("fork").Pool(procs) as pool:
                 done = [x for part in pool.imap(_report_pages, [(i, min(n, i + step)) for i in range(0, n, step)])
                         for x in part]
         else:
-            done = _report_pages((0, n))
+            done = [x for i in range(0, n, CHUNK) for x in _report_pages((i, min(n, i + CHUNK)))]
     finally:
         _PAGES = None
+        _close_span_con()
     for name, key, wrote in done:
         new_manifest[name] = key
         if wrote:
