@@ -477,9 +477,11 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         print(f"  {n:>7,} {name:<18} {r.get('wall_seconds', '-'):>8} s wall  {r.get('cpu_seconds', '-'):>8} s cpu  "
               f"{r.get('peak_mb', '-'):>7} MB  exit {r.get('exit_code', '-')}{extra}", flush=True)
 
-    # generate (--reuse: a corpus of this size generated before in --work is used as it is)
-    if args.reuse and (corpus / "manifest.json").is_file() and \
-            json.loads((corpus / "manifest.json").read_text(encoding="utf-8")).get("agencies") == agencies:
+    # generate (--reuse: a corpus of this size generated before in --work is used as it is, if it has the
+    # report texts this size wants: a statistics-only corpus is generated anew up to --text-max)
+    before = json.loads((corpus / "manifest.json").read_text(encoding="utf-8")) \
+        if args.reuse and (corpus / "manifest.json").is_file() else {}
+    if before.get("agencies") == agencies and (not texts or before.get("text_files")):
         st["generate"] = {"reused": str(corpus)}
     else:
         st["generate"] = measure([*gongkai(), "generate", "-n", str(agencies), "--years", YEARS, "--seed", str(args.seed),
@@ -694,7 +696,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--work", type=Path, default=None, help="scratch folder (default: a new one under /tmp)")
     ap.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
-    ap.add_argument("--reuse", action="store_true", help="use a corpus already generated in --work")
+    ap.add_argument("--reuse", action="store_true",
+                    help="use a corpus already generated in --work (with report texts if --text-max wants them)")
     ap.add_argument("--update", action="store_true",
                     help="merge into --out: the stages measured now replace those of the same size, others stay")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "scale.json")
