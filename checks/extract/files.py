@@ -14,7 +14,7 @@ import pandas as pd
 from checks.extract.decode import decode_report
 from checks.extract.model import ReportResult
 from checks.extract.report import extract_text
-from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, read_bytes, write_extracted
+from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, check_file, write_extracted
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html"}
 NARRATIVE_COLUMNS = ("agency", "year", "source_file", "key", "value", "raw", "sentence", "source_line",
@@ -77,6 +77,25 @@ def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year
     return r
 
 
+def _read(path: Path, limits: Limits) -> bytes:
+    """:func:`checks.formats.read_bytes` (same bytes, same errors) sized by the file's stat: that one
+    asks ``read`` for the whole size limit (50 MB) and Python allocates a buffer that large for every
+    report (an mmap, then shrunk), a few per cent of a text report's extraction."""
+    st = check_file(path, limits)
+    want = limits.max_bytes + 1
+    try:
+        with open(path, "rb") as f:
+            data = f.read(min(st.st_size + 1, want))
+            if st.st_size + 1 == len(data) < want:          # it grew since the stat: read on to the limit
+                data += f.read(want - len(data))
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    if len(data) > limits.max_bytes:
+        raise InputError(path, f"the file is too big (over the {limits.max_bytes / 1024 / 1024:g} MB limit, "
+                               "GONGKAI_MAX_FILE_MB): not read")
+    return data
+
+
 def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError], list[str]]:
     files, errors, missing = [], [], []
     for p in paths:
@@ -113,7 +132,7 @@ def extract_paths(paths: list[Path], agency: str | None = None, year: int | None
     for i, f in enumerate(files, 1):
         error = None
         try:
-            results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
+            results.append(extract_bytes(_read(f, limits), f, agency, year, limits))
         except InputError as e:
             errors.append(e)
             error = e
@@ -135,7 +154,7 @@ def _extract_chunk(files: list[Path], agency, year, limits: Limits, fmt: str = "
     with _fewer_collections():
         for f in files:
             try:
-                results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
+                results.append(extract_bytes(_read(f, limits), f, agency, year, limits))
                 outcome.append(None)
             except InputError as e:
                 errors.append(e)
@@ -144,6 +163,27 @@ def _extract_chunk(files: list[Path], agency, year, limits: Limits, fmt: str = "
     cells, narr, issues, reports = _rows(results, cells=text is None)
     n = sum(len(r.cells) for r in results)
     return _Chunk(cells, narr, _issue_frame(issues), _report_frame(reports), errors, text, n), outcome
+
+
+def _extract_chunk_bytes(files: list[Path], agency, year, limits: Limits, fmt: str = "") -> tuple[_Chunk, list]:
+    """:func:`_extract_chunk` in a worker process: for ``fmt`` csv the cells' lines and (when
+    :func:`_plain`) the narrative's come back as the UTF-8 bytes the parent appends as they are. A
+    result crosses the pipe pickled: text would be encoded to UTF-8 here, decoded there and encoded
+    again by the parent's write (which also competes with the workers for the cores); bytes are
+    encoded once, here, and copied."""
+    ch, outcome = _extract_chunk(files, agency, year, limits, fmt)
+    if fmt == "csv":
+        try:
+            if ch.cells_csv is not None:
+                ch.cells_csv = ch.cells_csv.encode("utf-8")
+            if _plain(ch.narrative):
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="\n").writerows(ch.narrative)
+                ch.narrative_csv = buf.getvalue().encode("utf-8")
+                ch.n_narrative, ch.narrative = len(ch.narrative), []
+        except UnicodeEncodeError:      # lone surrogates: the parent's write raises as it would have
+            pass
+    return ch, outcome
 
 
 @contextlib.contextmanager
@@ -168,8 +208,10 @@ class _Chunk:
     issues: pd.DataFrame
     reports: pd.DataFrame
     errors: list[InputError]
-    cells_csv: str | None = None        # the cells' CSV lines (no header), when written without a frame
+    cells_csv: str | bytes | None = None   # the cells' CSV lines (no header), when written without a frame
     n_cells: int = 0
+    narrative_csv: bytes | None = None     # from a worker: the narrative's CSV lines (then ``narrative`` is empty)
+    n_narrative: int = 0
 
 
 def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str | None = None,
@@ -218,10 +260,11 @@ def extract_to(paths: list[Path], out: Path, fmt: str | None = None, agency: str
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 # at most two chunks per worker in flight: results wait in memory only that long
                 ahead = 2 * workers
-                futures = [pool.submit(_extract_chunk, part, agency, year, limits, fmt) for part in parts[:ahead]]
+                work = _extract_chunk_bytes
+                futures = [pool.submit(work, part, agency, year, limits, fmt) for part in parts[:ahead]]
                 for k, part in enumerate(parts):
                     if k + ahead < len(parts):
-                        futures.append(pool.submit(_extract_chunk, parts[k + ahead], agency, year, limits, fmt))
+                        futures.append(pool.submit(work, parts[k + ahead], agency, year, limits, fmt))
                     take(part, *futures[k].result())
                     futures[k] = None
         else:
@@ -255,16 +298,23 @@ class _Sink:
 
     def write(self, ext: _Chunk) -> None:
         for i, (name, rows) in enumerate((("cells", ext.cells), ("narrative", ext.narrative), ("issues", None))):
-            n = len(ext.issues) if rows is None else ext.n_cells if i == 0 and ext.cells_csv is not None else len(rows)
+            text = ext.cells_csv if i == 0 else ext.narrative_csv if i == 1 else None
+            n = (len(ext.issues) if rows is None else ext.n_cells if i == 0 and text is not None
+                 else ext.n_narrative if text is not None else len(rows))
             if not n and i in self._started:
                 continue
             self.rows[name] += n
             path = self.paths[i]
-            if self.fmt == "csv" and i == 0 and ext.cells_csv is not None:
-                with open(path, "a", encoding="utf-8", newline="") as f:
-                    if i not in self._started:
-                        csv.writer(f, lineterminator="\n").writerow(COLUMNS)
-                    f.write(ext.cells_csv)
+            if self.fmt == "csv" and text is not None:
+                if i not in self._started:
+                    with open(path, "a", encoding="utf-8", newline="") as f:
+                        csv.writer(f, lineterminator="\n").writerow(COLUMNS if i == 0 else NARRATIVE_COLUMNS)
+                if isinstance(text, bytes):
+                    with open(path, "ab") as f:
+                        f.write(text)
+                else:
+                    with open(path, "a", encoding="utf-8", newline="") as f:
+                        f.write(text)
                 self._started.add(i)
                 continue
             if self.fmt == "csv" and rows is not None and _plain(rows):

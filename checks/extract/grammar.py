@@ -228,40 +228,44 @@ class Grammar:
         far_at = [(-1e18, -1)] * size               # best of the far predecessors per slot (adjacency)
         best = [0.0] * len(cands)
         back = [-1] * len(cands)
+        ends = [c.end for c in cands]
+        slots = [c.slot for c in cands]
         fi = 0
         for ci, c in enumerate(cands):
-            while fi < ci and cands[fi].start < c.start - _FAR - 2:
-                p = cands[fi]
-                v = best[fi] + 0.02 * (p.slot + 1)
-                i = p.slot + 1
+            cst, cs = c.start, c.slot
+            while fi < ci and cands[fi].start < cst - _FAR - 2:
+                v = best[fi] + 0.02 * (slots[fi] + 1)
+                i = slots[fi] + 1
                 while i <= size:
                     if v > tree[i][0]:
                         tree[i] = (v, fi)
                     i += i & -i
-                if best[fi] > far_at[p.slot][0]:
-                    far_at[p.slot] = (best[fi], fi)
+                if best[fi] > far_at[slots[fi]][0]:
+                    far_at[slots[fi]] = (best[fi], fi)
                 fi += 1
             b, bj = 0.0, -1
-            i = c.slot                               # far: slots < c.slot
+            i = cs                                   # far: slots < c.slot
             while i > 0:
                 v, j = tree[i]
-                if j >= 0 and v - 0.02 * c.slot - _FAR_COST > b:
-                    b, bj = v - 0.02 * c.slot - _FAR_COST, j
+                if j >= 0:
+                    v = v - 0.02 * cs - _FAR_COST
+                    if v > b:
+                        b, bj = v, j
                 i -= i & -i
-            if c.slot > 0:
-                v, j = far_at[c.slot - 1]
+            if cs > 0:
+                v, j = far_at[cs - 1]
                 if j >= 0 and v + 0.3 - _FAR_COST > b:
                     b, bj = v + 0.3 - _FAR_COST, j
             for pj in range(ci - 1, fi - 1, -1):     # near: exact
-                p = cands[pj]
-                if p.end >= c.start or p.slot >= c.slot:
+                pe, ps = ends[pj], slots[pj]
+                if pe >= cst or ps >= cs:
                     continue
                 v = best[pj]
-                if c.slot == p.slot + 1:
+                if cs == ps + 1:
                     v += 0.3
                 else:
-                    v -= 0.02 * (c.slot - p.slot - 1)
-                if c.start - p.end > _FAR:
+                    v -= 0.02 * (cs - ps - 1)
+                if cst - pe > _FAR:
                     v -= _FAR_COST
                 if v > b:
                     b, bj = v, pj

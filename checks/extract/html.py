@@ -248,8 +248,9 @@ class _Walker:
         if limit is None:
             m = _NEXT_OPEN.search(src, self.pos)
             limit = m.start() if m else len(src)
+        tags = [el.tag for el in pending]          # (lxml makes a new string at each .tag)
         for i, el in enumerate(pending):
-            tag = el.tag
+            tag = tags[i]
             q = self.pos
             m = (_CLOSE.get(tag) or _close_re(tag)).search(src, q, limit)
             if m is not None and i + 1 < len(pending):
@@ -257,10 +258,10 @@ class _Walker:
                 # an ancestor before this element's own closed it (and all between) only if none of
                 # those has a higher end priority than the ancestor, else the parser ignored it
                 top = _END_PRIORITY.get(tag, 100)
-                for later in pending[i + 1:]:
-                    pri = _END_PRIORITY.get(later.tag, 100)
-                    if (later.tag != tag and pri >= top
-                            and _close_re(later.tag).search(src, q, m.start()) is not None):
+                for ltag in tags[i + 1:]:
+                    pri = _END_PRIORITY.get(ltag, 100)
+                    if (ltag != tag and pri >= top
+                            and _close_re(ltag).search(src, q, m.start()) is not None):
                         m = None
                         break
                     top = max(top, pri)
@@ -269,7 +270,7 @@ class _Walker:
                 line = self.line(m.start())
                 e = src.find(">", m.end(), limit)
                 self.pos = e + 1 if e >= 0 else m.end()
-            self._finish(el, line)
+            self._finish(el, line, tag)
 
     def _text_line(self, text: str) -> int:
         """The line where text starting at ``pos`` starts: past end tags the parser ignored, and past
@@ -325,11 +326,12 @@ class _Walker:
                 self._skip_raw(el)
             return
         self._starttag(tag, el, line)
-        if el.text and self._keeps_text():
-            ln = self._text_line(el.text)
+        text = el.text
+        if text and self._keeps_text():
+            ln = self._text_line(text)
             if sl and ln < sl < _SOURCELINE_CAP:  # the text follows the ">" of the start tag
                 ln = sl
-            self._data(el.text, ln)
+            self._data(text, ln)
         if tag in _RAW and not len(el):
             self._skip_raw(el)
 
@@ -345,18 +347,18 @@ class _Walker:
         self._raw = (el.tag, line)
 
     def _end(self, el) -> None:
-        if self._raw is not None and self._raw[0] == el.tag:
+        tag = el.tag
+        if self._raw is not None and self._raw[0] == tag:
             _, line = self._raw
             self._raw = None
-            self._finish(el, line)
-        elif el.tag in _VOID and not len(el):
-            self._finish(el, None)
+            self._finish(el, line, tag)
+        elif tag in _VOID and not len(el):
+            self._finish(el, None, tag)
         else:
             self.pending.append(el)
 
-    def _finish(self, el, end_line: int | None) -> None:
+    def _finish(self, el, end_line: int | None, tag: str) -> None:
         """An element's end: ``end_line`` is the line of its explicit end tag (None: implied)."""
-        tag = el.tag
         if self.skip:
             if tag in _SKIP:
                 self.skip -= 1
@@ -364,8 +366,9 @@ class _Walker:
                 return
         else:
             self._endtag(tag, end_line)
-        if el.tail and self._keeps_text():
-            self._data(el.tail, self._text_line(el.tail))
+        tail = el.tail
+        if tail and self._keeps_text():
+            self._data(tail, self._text_line(tail))
 
     # ---------------------------------------------------------------- tables and text blocks
     def _keeps_text(self) -> bool:
