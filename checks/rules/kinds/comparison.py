@@ -239,13 +239,17 @@ heldr AS (
 
 def _with_files(where: str) -> str:
     """resf: the rows of res that ``where`` keeps, with the file of their cells (the anchor cell's,
-    else the first of the files its cells name; NULL: the report's)."""
+    else the first of the files its cells name; NULL: the report's). Only reports with a cell read
+    from another file than the report's (``mf``, few) are looked up: elsewhere every cell's file is
+    the report's, which NULL already means."""
     return f"""need AS MATERIALIZED (SELECT * FROM res WHERE {where}),
+mf AS MATERIALIZED (SELECT DISTINCT report_id FROM cx WHERE source_file IS NOT NULL),
 nf AS (
   SELECT n.report_id, n.iid, coalesce(max(coalesce(c.source_file, r.source_file)) FILTER (WHERE t.anchor),
                                       min(coalesce(c.source_file, r.source_file))) AS source_file
   FROM need n JOIN terms t ON t.iid = n.iid JOIN cx c ON c.report_id = n.report_id AND c.sid = t.sid
   JOIN reps r ON r.report_id = n.report_id
+  WHERE n.report_id IN (SELECT report_id FROM mf)
   GROUP BY n.report_id, n.iid),
 resf AS (SELECT n.*, f.source_file FROM need n LEFT JOIN nf f ON f.report_id = n.report_id AND f.iid = n.iid)"""
 
