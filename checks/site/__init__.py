@@ -257,13 +257,15 @@ def _load(db, fs, reports: list[dict]):
         hist_keys = {(meta[f["_rid"]][0], f["item"], f["column"] or "value") for f in fs if _charted(f) and f["_rid"] in meta}
         history: dict[tuple, list] = {}
         names = {meta[f["_rid"]][0]: f["agency"] for f in fs if f["_rid"] in meta}
-        fallbacks = 0
+        fallbacks = []
         found = _histories(con, hist_keys)
         for key in hist_keys:
             history[key] = found.get(key) or _history(con, *key)
-            if len(history[key]) < 2 and fallbacks < MAX_SERIES_LOOKUPS:
-                fallbacks += 1
-                history[key] = _series_history(con, names.get(key[0], key[0]), key[1], key[2]) or history[key]
+            if len(history[key]) < 2 and len(fallbacks) < MAX_SERIES_LOOKUPS:
+                fallbacks.append(key)
+        resolved = _series_histories(con, [(names.get(k[0], k[0]), k[1], k[2]) for k in fallbacks])
+        for key, pts in zip(fallbacks, resolved):
+            history[key] = pts or history[key]
         con.unregister("gk_site_ids")
     finally:
         con.close()
@@ -371,6 +373,80 @@ def _series_history(con, agency: str, item: str, column: str) -> list[tuple]:
         return []
     vals = h["rows"][0]["values"] if h.get("rows") else {}
     return sorted((int(y), None if v is None else float(v)) for y, v in vals.items())
+
+
+def _series_histories(con, wanted: list[tuple]) -> list[list[tuple]]:
+    """:func:`_series_history` of many (agency, item, column), in order: the registry's agency table
+    is read once and each kind of history (series, cell) is one query over every agency wanted (the
+    queries of :func:`checks.crossyear.history`, for many agencies at once). Should that fail, each is
+    looked up on its own."""
+    if not wanted:
+        return []
+    try:
+        return _series_batch(con, wanted)
+    except Exception:  # noqa: BLE001 - the one-by-one lookup says [] where a lookup cannot be made
+        return [_series_history(con, *w) for w in wanted]
+
+
+def _series_batch(con, wanted: list[tuple]) -> list[list[tuple]]:
+    import pandas as pd
+
+    from checks import templates as T
+    from checks.agencies import agency_table
+    from checks.crossyear import base_ctes, load_series
+    from checks.rules.catalogue import load_catalogue
+    from checks.rules.sql import Builder
+
+    series = {s.id for s in load_series()}
+    names = agency_table(con)
+    xids: dict[str, object] = {}
+    by_series, by_cell = [], []           # (position, xid, series) / (position, xid, row, column)
+    for i, (agency, item, column) in enumerate(wanted):
+        if agency not in xids:
+            hit = [r for r in names if r["years"] and agency in (r["agency"], r["xid"], r["reg_name"])]
+            xids[agency] = hit[0]["xid"] if hit else None
+        xid = xids[agency]
+        if xid is None:
+            continue                      # no reports of that agency: no history
+        if item in series:
+            by_series.append((i, xid, item))
+        else:
+            key = T._short(item) + ("" if column in (None, "", "value") else f"@{column}")
+            row, _, col = key.partition("@")
+            by_cell.append((i, xid, row, col or "value"))
+    out: list[list[tuple]] = [[] for _ in wanted]
+    ctes = base_ctes(Builder(load_catalogue()), series=True)
+    if by_cell:
+        con.register("gk_site_xy", pd.DataFrame({"i": [k[0] for k in by_cell], "xid": [k[1] for k in by_cell],
+                                                 "row": [k[2] for k in by_cell], "col": [k[3] for k in by_cell]}))
+        try:
+            rows = con.execute(Builder.wrap(ctes, """SELECT k.i, y.year, c.state, c.value FROM gk_site_xy k
+JOIN yr y ON y.xid = k.xid
+LEFT JOIN cells c ON c.report_id = y.report_id AND c.item = y.template || '.' || k.row AND c."column" = k.col
+ORDER BY k.i, y.year""")).fetchall()
+        finally:
+            con.unregister("gk_site_xy")
+        values: dict[int, dict] = {}
+        for i, y, st, v in rows:
+            values.setdefault(i, {})[int(y)] = v if st is not None else "absent"
+        for i, vals in values.items():
+            out[i] = sorted((y, None if v is None else float(v)) for y, v in vals.items() if v != "absent")
+    if by_series:
+        con.register("gk_site_xy", pd.DataFrame({"i": [k[0] for k in by_series], "xid": [k[1] for k in by_series],
+                                                 "series": [k[2] for k in by_series]}))
+        try:
+            rows = con.execute(Builder.wrap(ctes, """SELECT k.i, s.year, CASE WHEN s.n_num > 0 THEN s.value END
+FROM gk_site_xy k JOIN yr y ON y.xid = k.xid JOIN sv s ON s.report_id = y.report_id
+JOIN sm m ON m.sno = s.sno AND m.series = k.series
+ORDER BY k.i, s.year""")).fetchall()
+        finally:
+            con.unregister("gk_site_xy")
+        found: dict[int, dict] = {}
+        for i, y, v in rows:
+            found.setdefault(i, {})[int(y)] = v
+        for i, vals in found.items():
+            out[i] = sorted((y, None if v is None else float(v)) for y, v in vals.items())
+    return out
 
 
 def sparkline(points: list[tuple], highlight: int | None = None, width: int = 220, height: int = 60) -> str:
