@@ -260,7 +260,7 @@ def _load(db, fs, reports: list[dict]):
         fallbacks = []
         found = _histories(con, hist_keys)
         for key in hist_keys:
-            history[key] = found.get(key) or _history(con, *key)
+            history[key] = found.get(key) or _history(con, *key, cells=False)
             if len(history[key]) < 2 and len(fallbacks) < MAX_SERIES_LOOKUPS:
                 fallbacks.append(key)
         resolved = _series_histories(con, [(names.get(k[0], k[0]), k[1], k[2]) for k in fallbacks])
@@ -309,14 +309,15 @@ def _charted(f: dict) -> bool:
     return f["code"] in history_codes() or bool(f.get("history"))
 
 
-def _history(con, agency_key: str, item: str, column: str) -> list[tuple]:
+def _history(con, agency_key: str, item: str, column: str, *, cells: bool = True) -> list[tuple]:
     """(year, value or None) of one cell — or, for a series id, the sum of its member cells — for
-    every year of one agency in the warehouse (current reports)."""
+    every year of one agency in the warehouse (current reports). ``cells=False``: the cell itself is
+    known to have no rows (:func:`_histories` found none), only a series' members are looked up."""
     rows = con.execute("""
         SELECT r.year, sum(c.value) AS v, bool_and(c.value IS NULL) AS blank
         FROM current_reports r JOIN cells c USING (report_id)
         WHERE r.agency_key = ? AND c.item = ? AND c."column" = ? GROUP BY r.year ORDER BY r.year""",
-                       [agency_key, item, column]).fetchall()
+                       [agency_key, item, column]).fetchall() if cells else []
     if not rows:
         try:
             from checks.crossyear import load_series
