@@ -118,6 +118,23 @@ def test_carry_over_chain_and_its_history(registry):
     assert "2019: 5 · 2020: 0" in f[0][5] and "2019 年报告的结转下年度继续办理为 5" in f[0][5]
 
 
+def test_carry_over_chain_with_this_years_cell_missing_is_judged_not_a_crash(registry):
+    """The 上年结转 cell absent (row dropped, or quarantined at load) while last year carried 5
+    forward: C-01 judges it as 0 (inexact) and names the cell from the template; the check does not
+    stop on a finding without a message."""
+    con = synth.inline_warehouse(
+        synth.template_rows("v2019", {("v2019.s3.carry_forward", "natural"): "5",
+                                      ("v2019.s3.carry_forward", "total"): "5"}, agency="甲市经济和信息化局", year=2019),
+        synth.template_rows("v2019", {}, agency="甲市经信局", year=2020,
+                            drop=[("v2019.s3.carried_over", "natural"), ("v2019.s3.carried_over", "total")]))
+    S.run_check(con, C.load_catalogue())
+    f = con.execute("SELECT \"column\", actual, expected, exact, message, message_en FROM findings "
+                    "WHERE code = 'C-01' ORDER BY \"column\"").fetchall()
+    assert [(c, a, e, x) for c, a, e, x, _, _ in f] == [("natural", None, 5, False), ("total", None, 5, False)]
+    assert f[0][4].startswith("二、上年结转政府信息公开申请数量 / 自然人 2020 年为 空，但 2019 年报告的结转下年度继续办理为 5")
+    assert " is blank in 2020, but the 2019 report carried 5 forward" in f[0][5]
+
+
 def _narrate(con, agency: str, rows: list[tuple[str, float, str]]) -> None:
     rid = con.execute("SELECT report_id FROM reports WHERE agency = ?", [agency]).fetchone()[0]
     for key, value, raw in rows:

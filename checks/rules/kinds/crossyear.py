@@ -178,7 +178,7 @@ def _finding_select(b, cls, rule) -> str:
 
     def msg(lang):
         return M.fill_sql(M.sql_text(rule.message[lang]), {
-            "label": "x.label", "value": _num("x.value", lang), "ref": _num("x.ref", lang),
+            "label": "coalesce(x.label, x.item, '')", "value": _num("x.value", lang), "ref": _num("x.ref", lang),
             "score": "CAST(round(x.score, 1) AS VARCHAR)", "year": "CAST(x.year AS VARCHAR)",
             "prev_year": "coalesce(CAST(x.prev_year AS VARCHAR), '')", "other": "coalesce(x.other, '')",
             "history": f"coalesce(h.history_{lang}, '')", "suspect": cls.suspect_sql(lang)})
@@ -392,7 +392,10 @@ class CarryChain(CrossYear):
         vals = ", ".join(f"('{c}')" for c in cols)
         sel = _row(rule.code, report_id="k.report_id", xno="k.xno", year="k.year",
                    template="k.template", item="k.template || '.s3.carried_over'", column="col.c",
-                   label="a.label", value="a.a_co", ref="z.b_cf", prev_year="k.prev_year",
+                   # this year's cell may be absent (judged as 0): its label comes from the template
+                   label="coalesce(a.label, (SELECT any_value(s.label) FROM specs s "
+                         "WHERE s.item = k.template || '.s3.carried_over' AND s.\"column\" = col.c))",
+                   value="a.a_co", ref="z.b_cf", prev_year="k.prev_year",
                    score="abs(coalesce(a.a_co, 0) - coalesce(z.b_cf, 0))",
                    gate="a.a_co IS NOT NULL OR z.b_cf IS NOT NULL",
                    hist_key="col.c", hist_kind="'cell'")
