@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -507,6 +508,7 @@ class _Staged:
     narrative: pd.DataFrame | None = None
     issues: pd.DataFrame | None = None
     report: object = None           # checks.extract.model.ReportResult
+    prepared: pd.DataFrame | None = None    # contract.prepare(cells), when a worker did it
 
 
 def _report_keys(cells: pd.DataFrame) -> frozenset:
@@ -608,11 +610,188 @@ def _prefetch(files: list[Path], agency, year, limits: Limits, workers: int):
             yield from zip(part, outcomes)
 
 
+def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: str | None = None) -> list[tuple]:
+    """Extracted-statistics files checked, hashed and read (in a worker process), as :func:`_stage`
+    does in the loading process, the cells also prepared (:func:`checks.contract.prepare`, once for all
+    the files: it reads each row on its own): (sha256 or None, (cells, narrative, issues, report keys,
+    prepared cells or None) or None, the exception or None) per file, in order. A file whose sha256 is
+    in ``known`` (loaded before) is not read. With a ``spool`` folder the frames are written there as
+    Arrow files (:func:`_spooled`) and sent as their names, much cheaper than pickling. Nothing here may
+    call :func:`fault_point`: the kill hook counts the loading process's steps only."""
+    out = []
+    for p in paths:
+        sha = None
+        try:
+            check_file(p, limits)
+            try:
+                sha = _sha256(p)
+            except OSError as e:
+                raise InputError(p, f"cannot read the file ({e.strerror or e})") from None
+            if sha in known:
+                out.append((sha, None, None))
+                continue
+            cells, narrative, issues = _read(p, limits)
+            out.append((sha, [cells, narrative, issues, _report_keys(cells), None], None))
+        except Exception as e:      # noqa: BLE001 - raised again for its file by the loading process
+            out.append((sha, None, _portable(e)))
+    read = [got for _, got, _ in out if got is not None]
+    if read:
+        try:
+            parts = [got[0] for got in read]
+            prepared = contract.prepare(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
+            start = 0
+            for got in read:
+                got[4] = prepared.iloc[start:start + len(got[0])].reset_index(drop=True)
+                start += len(got[0])
+        except Exception:       # noqa: BLE001 - the loading process prepares them (and reports the failure)
+            for got in read:
+                got[4] = None
+    for got in read:
+        if spool is not None:
+            for j in (0, 1, 2, 4):
+                got[j] = _spooled(got[j], os.path.join(spool, f"{os.getpid()}-{next(_SPOOL_IDS)}.arrow"))
+    return [(sha, tuple(got) if got is not None else None, err) for sha, got, err in out]
+
+
+_SPOOL_IDS = itertools.count()
+
+
+def _spooled(frame: pd.DataFrame | None, name: str):
+    """``frame`` written as an Arrow file called ``name`` (returns the name), or the frame itself when
+    it cannot be (:func:`_unspooled` reads either)."""
+    if frame is None:
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        with pa.OSFile(name, "wb") as sink, ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        return name
+    except Exception:       # noqa: BLE001 - sent pickled instead
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        return frame
+
+
+def _unspooled(frame):
+    """The frame :func:`_spooled` wrote (the file is removed), or ``frame`` itself."""
+    if not isinstance(frame, str):
+        return frame
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+    try:
+        with pa.memory_map(frame) as source:
+            return ipc.open_file(source).read_all().to_pandas()
+    finally:
+        os.unlink(frame)
+
+
+def _portable(e: BaseException) -> BaseException:
+    """``e`` if it survives pickling (to be raised again in the loading process), else (its class
+    name, its first line), which :func:`_raised` turns into an exception of the same name and text."""
+    import pickle
+    try:
+        back = pickle.loads(pickle.dumps(e))
+        if type(back) is type(e) and str(back) == str(e):
+            return e
+    except Exception:       # noqa: BLE001
+        pass
+    return (type(e).__name__, _first_line(e))
+
+
+def _raised(err) -> BaseException:
+    """The exception a worker sent back (see :func:`_portable`)."""
+    if isinstance(err, tuple):
+        return type(err[0], (Exception,), {})(err[1])
+    return err
+
+
+READ_AHEAD_MIN_BYTES = 32 << 20
+"""Below this many bytes of extracted-statistics files, they are read in the loading process (a
+worker's start-up costs more than it saves)."""
+READ_AHEAD_BATCH_BYTES = 16 << 20
+READ_AHEAD_BATCHES = 3
+"""Files go to the reading process in batches of about this many bytes, at most this many batches
+in flight (memory stays bounded)."""
+
+
+def _read_ahead(files: list[Path], known: set, limits: Limits, workers: int):
+    """Reading of the extracted-statistics files among ``files`` in one spawned process, ahead of the
+    loading process (which stores the previous chunk meanwhile) and in file order: an iterator of
+    (path, outcome of :func:`_read_for_load`). Empty when one process is enough; it stops early
+    (the loading process then reads the rest itself) if the worker fails."""
+    extracted = [f for f in files if f.suffix.lower() not in _report_suffixes()]
+    if workers <= 1 or len(extracted) < 2:
+        return
+    sizes = []
+    for f in extracted:
+        try:
+            sizes.append(os.stat(f).st_size)
+        except (OSError, ValueError):
+            sizes.append(0)
+    if sum(sizes) < READ_AHEAD_MIN_BYTES:
+        return
+    parts, part, size = [], [], 0
+    for f, n in zip(extracted, sizes):
+        if part and size + n > READ_AHEAD_BATCH_BYTES:
+            parts.append(part)
+            part, size = [], 0
+        part.append(f)
+        size += n
+    parts.append(part)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import shutil
+    import tempfile
+
+    known = frozenset(known)
+    shm = "/dev/shm"
+    spool = tempfile.mkdtemp(prefix="gongkai-load-", dir=shm if os.access(shm, os.W_OK) else None)
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = [pool.submit(_read_for_load, p, known, limits, spool) for p in parts[:READ_AHEAD_BATCHES]]
+            try:
+                for k, part in enumerate(parts):
+                    try:
+                        outcomes = pending.pop(0).result()
+                    except Exception:       # noqa: BLE001 - the worker died: the loading process reads on
+                        return
+                    if k + READ_AHEAD_BATCHES < len(parts):
+                        pending.append(pool.submit(_read_for_load, parts[k + READ_AHEAD_BATCHES], known, limits,
+                                                   spool))
+                    for path, (sha, got, err) in zip(part, outcomes):
+                        if got is not None:
+                            got = tuple(_unspooled(f) if j != 3 else f for j, f in enumerate(got))
+                        yield path, (sha, got, err)
+            finally:
+                for f in pending:
+                    f.cancel()
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
 def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limits: Limits, res: FileResult,
            db, pre: tuple | None = None) -> _Staged | None:
     """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says).
-    ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it."""
+    ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it, or
+    the extracted-statistics file's outcome of :func:`_read_for_load`, when a worker read it."""
     def step():
+        if pre is not None and path.suffix.lower() not in _report_suffixes():
+            sha, got, err = pre
+            if sha is not None and _already_loaded(loaded, sha, res):
+                return None
+            if err is not None:
+                raise _raised(err)
+            if got is None:         # known when the worker started, not now: cannot happen; read it here
+                cells, narrative, issues = _read(path, limits)
+                keys, prepared = _report_keys(cells), None
+            else:
+                cells, narrative, issues, keys, prepared = got
+            fault_point("read")
+            return _Staged(path, res, sha, "extracted", keys, len(cells), cells, narrative, issues,
+                           prepared=prepared)
         if pre is not None:
             sha, r, err = pre
             if sha is not None and _already_loaded(loaded, sha, res):
@@ -694,9 +873,18 @@ def _chunk_frames(chunk: list[_Staged]):
     return cells, cat(narrative), cat(issues)
 
 
+def _prepare(chunk: list[_Staged], cells: pd.DataFrame) -> pd.DataFrame:
+    """:func:`checks.contract.prepare` of the chunk's cells (of :func:`_chunk_frames`). It reads each row
+    on its own, so the files a worker prepared one by one are put together rather than prepared again."""
+    if all(s.kind != "report" and s.prepared is not None for s in chunk):
+        parts = [s.prepared for s in chunk]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    return contract.prepare(cells)
+
+
 def _store(con, chunk: list[_Staged]) -> None:
     cells, narrative, issues = _chunk_frames(chunk)
-    frame = contract.prepare(cells)
+    frame = _prepare(chunk, cells)
     frame["_file"] = cells["_file"].to_numpy()
     good, bad = contract.validate(frame)
     good, odd = _split_reports(good)
@@ -912,6 +1100,8 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
     Report files are extracted ahead of the loading process in ``workers`` processes (0, the
     default: one per core; 1: all in this process) when there are at least :data:`PREFETCH_MIN` of
     them; storing stays in this process, the only writer, and what is stored is the same.
+    Extracted-statistics files are likewise read (hashed, parsed, companions) one process ahead
+    while this one stores, unless ``workers`` is 1 or they hold under :data:`READ_AHEAD_MIN_BYTES`.
     """
     limits = limits or Limits.from_env()
     files, skipped = expand(paths)
@@ -944,6 +1134,8 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
 
     ahead = _prefetch(files, agency, year, limits, workers or os.cpu_count() or 1)
     pre = next(ahead, None)
+    read = _read_ahead(files, set(loaded), limits, workers or os.cpu_count() or 1)
+    got = next(read, None)
     try:
         for f in files:
             res = FileResult(file=str(f))
@@ -951,6 +1143,8 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
             mine = None
             if pre is not None and pre[0] == f:
                 mine, pre = pre[1], next(ahead, None)
+            elif got is not None and got[0] == f:
+                mine, got = got[1], next(read, None)
             staged = _stage(loaded, f, agency, year, limits, res, db, mine)
             if staged is not None and staged.sha in shas:      # the same bytes as a file of this chunk
                 flush()
@@ -969,6 +1163,7 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
         flush()
     finally:
         ahead.close()
+        read.close()
         with contextlib.suppress(duckdb.Error):
             con.close()
     return result

@@ -1,0 +1,117 @@
+"""Extracted-statistics files read ahead in a worker process (``warehouse._read_ahead``) load exactly as
+when read in the loading process: every table, every row, every column (times aside), every file's
+outcome and message, on irregular and broken inputs too."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from checks import warehouse
+from tests.conftest import SAMPLES
+
+HEADER = "agency,year,template,item,column,raw,source_file,source_line\n"
+
+
+def _tables(db: Path) -> dict:
+    """Every warehouse table, every column but loaded_at, rows in order."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        out = {}
+        for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1").fetchall():
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index", [t]).fetchall()
+                if c != "loaded_at"]
+            sel = ", ".join(f'"{c}"' for c in cols)
+            out[t] = con.execute(f'SELECT {sel} FROM "{t}" ORDER BY ALL').fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def _mutated(src: Path) -> None:
+    src.mkdir()
+    for p in sorted(SAMPLES.glob("*.csv")):
+        shutil.copy(p, src / f"a_{p.name}")
+    sample = SAMPLES / "004_1779f513d25e1c56.csv"
+    lines = sample.read_text(encoding="utf-8").splitlines()
+    # a correction of an earlier file, and a byte-identical copy of one
+    (src / "b_fixed.csv").write_text("\n".join(
+        [l.replace(",old.s8.staff.total,value,,", ",old.s8.staff.total,value,2,") for l in lines]) + "\n",
+        encoding="utf-8")
+    shutil.copy(sample, src / "c_copy.csv")
+    # short rows, a blank line, quoted commas and quotes, bad numbers, CRLF line ends
+    rows = lines[1:]
+    odd = [rows[0].rsplit(",", 2)[0], "", rows[1].replace(",old.", ',"x, ""quoted""",old.', 1)] + rows[2:]
+    (src / "d_irregular.csv").write_text("\n".join([lines[0]] + odd) + "\n",
+                                         encoding="utf-8")
+    (src / "e_bad.csv").write_text(HEADER + "某局,2019,v2019,v2019.s3.new_received,total,-3,x.txt,1\n"
+                                            "某局,20x9,v2019,v2019.s3.new_received,natural,2.5,x.txt,y\n"
+                                            '某局,2019,v2019,v2019.s3.new_received,legal,"1,2",x.txt,3\n',
+                                   encoding="utf-8")
+    (src / "f_crlf.csv").write_bytes(HEADER.replace("\n", "\r\n").encode()
+                                     + "乙局,2020,v2019,v2019.s3.new_received,total,4,y.txt,1\r\n".encode())
+    # unreadable files and a broken companion: one line each, the same either way
+    (src / "g_latin1.csv").write_bytes(HEADER.encode() + "Agence,2019,v2019,x,total,1,é.txt,1\n".encode("latin-1"))
+    (src / "h_noheader.csv").write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    (src / "i_side.csv").write_text(HEADER + "丙局,2021,v2021,v2021.s3.new_received,total,4,z.txt,1\n",
+                                    encoding="utf-8")
+    (src / "i_side.narrative.csv").write_text("nothing,here\n1,2\n", encoding="utf-8")
+    (src / "j_empty.csv").write_text("", encoding="utf-8")
+
+
+@pytest.mark.parametrize("batch", [1, 1 << 20])
+def test_files_read_ahead_in_a_worker_load_the_same(tmp_path, monkeypatch, batch):
+    src = tmp_path / "in"
+    _mutated(src)
+    one, two = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
+    a = warehouse.load_paths([src], one, workers=1)
+    monkeypatch.setattr(warehouse, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(warehouse, "READ_AHEAD_BATCH_BYTES", batch)
+    b = warehouse.load_paths([src], two, workers=2)
+    same = lambda r: {**r.as_dict(), "message": r.message.split("(submission")[0]}  # noqa: E731  (no clock)
+    assert [same(f) for f in a.files] == [same(f) for f in b.files]
+    status = {Path(f.file).name: f.status for f in b.files}
+    assert status["c_copy.csv"] == "unchanged" and status["g_latin1.csv"] == "error"
+    assert status["h_noheader.csv"] == status["i_side.csv"] == status["j_empty.csv"] == "error"
+    assert sum(f.rows_quarantined for f in b.files) >= 4
+    assert _tables(one) == _tables(two)
+    # loading again: every file already loaded, nothing read by the worker, nothing changes
+    c = warehouse.load_paths([src], two, workers=2)
+    assert {f.status for f in c.files} == {"unchanged", "error"}
+    assert _tables(one) == _tables(two)
+
+
+def test_an_exception_that_cannot_be_pickled_keeps_its_name_and_line():
+    class Odd(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} and {b}\nsecond line")
+
+        def __reduce__(self):
+            raise TypeError("no")
+
+    sent = warehouse._portable(Odd(1, 2))
+    back = warehouse._raised(sent)
+    assert type(back).__name__ == "Odd" and str(back) == "1 and 2"
+    e = ValueError("plain")
+    assert warehouse._raised(warehouse._portable(e)) is e
+
+
+def test_the_worker_reads_every_file_and_sends_its_frames(tmp_path, monkeypatch):
+    """The comparison above is not a fallback in disguise: the worker reads, prepares and spools each file."""
+    from checks.formats import Limits
+    src = tmp_path / "in"
+    _mutated(src)
+    monkeypatch.setattr(warehouse, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(warehouse, "READ_AHEAD_BATCH_BYTES", 4096)
+    files, _ = warehouse.expand([src])
+    got = list(warehouse._read_ahead(files, set(), Limits(), 2))
+    assert [p for p, _ in got] == files
+    outcome = dict(got)
+    cells, narrative, issues, keys, prepared = outcome[src / "a_004_1779f513d25e1c56.csv"][1]
+    assert len(cells) == len(prepared) == 65 and keys and prepared["state"].notna().all()
+    assert str(outcome[src / "g_latin1.csv"][2]).endswith("save it as UTF-8")
+    assert "narrative" in str(outcome[src / "i_side.csv"][2])
