@@ -14,6 +14,14 @@ class UserError(Exception):
             self.exit_code = exit_code
 
 
+def yaml_loader():
+    """PyYAML's safe loader, the C one (libyaml) when PyYAML has it: the same documents and errors,
+    about ten times faster (the rule catalogue and the templates are read by every command)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path, what: str, error: type[UserError] = UserError):
     """The parsed YAML file at ``path``; ``error`` naming the file when it cannot be read or parsed.
 
@@ -25,7 +33,7 @@ def read_yaml(path, what: str, error: type[UserError] = UserError):
 
     p = Path(path)
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.load(p.read_text(encoding="utf-8"), Loader=yaml_loader())
     except OSError as e:
         raise error(f"{p}: cannot read {what} ({e.strerror or e})") from None
     except yaml.YAMLError as e:

@@ -28,7 +28,6 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from checks import contract
 from checks import waiting as _waiting
 from checks.errors import UserError
 from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_bytes, read_extracted
@@ -516,6 +515,8 @@ def _report_keys(cells: pd.DataFrame) -> frozenset:
     if cells.empty:
         return frozenset()
     cols = [cells[c] for c in ("agency", "agency_id", "year") if c in cells]
+    from checks import contract     # pandera: imported by loads only, not by every command
+
     cells = cells.iloc[contract._groups(*cols)[1]]        # one row per distinct (agency, agency_id, year)
     agency = cells["agency"].fillna("").astype(str).str.strip()
     aid = cells["agency_id"].fillna("").astype(str).str.strip() if "agency_id" in cells else agency.where(False, "")
@@ -638,6 +639,8 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
     if read:
         try:
             parts = [got[0] for got in read]
+            from checks import contract
+
             prepared = contract.prepare(pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
             start = 0
             for got in read:
@@ -879,10 +882,14 @@ def _prepare(chunk: list[_Staged], cells: pd.DataFrame) -> pd.DataFrame:
     if all(s.kind != "report" and s.prepared is not None for s in chunk):
         parts = [s.prepared for s in chunk]
         return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    from checks import contract
+
     return contract.prepare(cells)
 
 
 def _store(con, chunk: list[_Staged]) -> None:
+    from checks import contract
+
     cells, narrative, issues = _chunk_frames(chunk)
     frame = _prepare(chunk, cells)
     frame["_file"] = cells["_file"].to_numpy()

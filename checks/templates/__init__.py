@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from checks.errors import yaml_loader
+
 HERE = Path(__file__).parent
 TEMPLATE_IDS = ("old", "v2019", "v2021")
 VALUE = "value"
@@ -257,7 +259,7 @@ def load(template_id: str) -> Template:
     if template_id not in TEMPLATE_IDS:
         raise KeyError(f"unknown template {template_id!r} (known: {', '.join(TEMPLATE_IDS)})")
     with open(HERE / f"{template_id}.yaml", encoding="utf-8") as f:
-        return _parse(yaml.safe_load(f))
+        return _parse(yaml.load(f, Loader=yaml_loader()))
 
 
 def all_templates() -> list[Template]:
@@ -316,7 +318,7 @@ def normalize_label(text: str, *, strip_numbering: bool = True) -> str:
 @functools.cache
 def _english() -> dict:
     with open(HERE / "labels_en.yaml", encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=yaml_loader())
 
 
 def _short(code: str) -> str:
