@@ -14,7 +14,7 @@ import pandas as pd
 from checks.extract.decode import decode_report
 from checks.extract.model import ReportResult
 from checks.extract.report import extract_text
-from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, check_file, write_extracted
+from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, read_bytes, write_extracted
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html"}
 NARRATIVE_COLUMNS = ("agency", "year", "source_file", "key", "value", "raw", "sentence", "source_line",
@@ -77,25 +77,6 @@ def extract_bytes(data: bytes, path: str | Path, agency: str | None = None, year
     return r
 
 
-def _read(path: Path, limits: Limits) -> bytes:
-    """:func:`checks.formats.read_bytes` (same bytes, same errors) sized by the file's stat: that one
-    asks ``read`` for the whole size limit (50 MB) and Python allocates a buffer that large for every
-    report (an mmap, then shrunk), a few per cent of a text report's extraction."""
-    st = check_file(path, limits)
-    want = limits.max_bytes + 1
-    try:
-        with open(path, "rb") as f:
-            data = f.read(min(st.st_size + 1, want))
-            if st.st_size + 1 == len(data) < want:          # it grew since the stat: read on to the limit
-                data += f.read(want - len(data))
-    except OSError as e:
-        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
-    if len(data) > limits.max_bytes:
-        raise InputError(path, f"the file is too big (over the {limits.max_bytes / 1024 / 1024:g} MB limit, "
-                               "GONGKAI_MAX_FILE_MB): not read")
-    return data
-
-
 def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError], list[str]]:
     files, errors, missing = [], [], []
     for p in paths:
@@ -132,7 +113,7 @@ def extract_paths(paths: list[Path], agency: str | None = None, year: int | None
     for i, f in enumerate(files, 1):
         error = None
         try:
-            results.append(extract_bytes(_read(f, limits), f, agency, year, limits))
+            results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
         except InputError as e:
             errors.append(e)
             error = e
@@ -154,7 +135,7 @@ def _extract_chunk(files: list[Path], agency, year, limits: Limits, fmt: str = "
     with _fewer_collections():
         for f in files:
             try:
-                results.append(extract_bytes(_read(f, limits), f, agency, year, limits))
+                results.append(extract_bytes(read_bytes(f, limits), f, agency, year, limits))
                 outcome.append(None)
             except InputError as e:
                 errors.append(e)
