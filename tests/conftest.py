@@ -14,6 +14,17 @@ DOMAIN = ROOT / "data" / "reference" / "domain.md"
 SEED_STEMS = ("000_ebde6dcd4a6dec74", "001_f432b4650208066c", "002_75ba8c7c95ed2a3b",
               "003_ac397f543ad98429", "004_1779f513d25e1c56")
 
+def seed_copies(folder: Path, times: int, pattern: str = "*") -> Path:
+    """``folder`` (made) holding the seed reports ``times`` over under other names (``{k}_{name}``)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in range(times):
+        for p in sorted(SEEDS.glob(pattern)):
+            shutil.copy(p, folder / f"{k}_{p.name}")
+    return folder
+
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

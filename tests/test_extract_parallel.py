@@ -4,23 +4,17 @@ by their size, with the limit and refusals of :func:`checks.formats.read_bytes`.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from checks.extract.files import extract_to
 from checks.formats import InputError, Limits, read_bytes
-from tests.conftest import SEEDS
+from tests.conftest import seed_copies
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    src = tmp_path_factory.mktemp("parallel") / "in"
-    src.mkdir()
-    for k in range(3):
-        for p in sorted(SEEDS.iterdir()):
-            shutil.copy(p, src / f"{k}_{p.name}")
-    return src
+    return seed_copies(tmp_path_factory.mktemp("parallel") / "in", 3)
 
 
 def test_workers_write_the_bytes_one_process_writes(corpus, tmp_path):

@@ -4,7 +4,6 @@ optionally in several processes, and the outputs are exactly what extracting eve
 from __future__ import annotations
 
 import os
-import shutil
 
 import pandas as pd
 import pytest
@@ -12,17 +11,13 @@ import pytest
 from checks.extract import extract_paths, write_extraction
 from checks.extract.files import extract_to
 from checks.formats import read_extracted
-from tests.conftest import SEEDS
+from tests.conftest import seed_copies
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """The seeds five times over under other names, plus a file that cannot be read."""
-    src = tmp_path_factory.mktemp("stream") / "in"
-    src.mkdir()
-    for k in range(5):
-        for p in sorted(SEEDS.iterdir()):
-            shutil.copy(p, src / f"{k}_{p.name}")
+    src = seed_copies(tmp_path_factory.mktemp("stream") / "in", 5)
     os.mkfifo(src / "9_broken.txt")        # not a regular file: refused with its one line, never opened
     return src
 

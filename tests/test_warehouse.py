@@ -351,13 +351,9 @@ def test_schema_sql_is_generated_from_the_table_definitions():
 
 def test_extraction_in_worker_processes_stores_the_same(tmp_path, monkeypatch):
     """Report files extracted ahead in worker processes load exactly as when extracted here, failures included."""
-    from tests.conftest import SEEDS
+    from tests.conftest import seed_copies
     monkeypatch.setattr(warehouse, "PREFETCH_MIN", 1)
-    src = tmp_path / "in"
-    src.mkdir()
-    for k in range(3):
-        for p in sorted(SEEDS.glob("*.txt")):
-            shutil.copy(p, src / f"{k}_{p.name}")
+    src = seed_copies(tmp_path / "in", 3, "*.txt")
     (src / "z_empty.txt").write_text("本报告没有统计表。\n", encoding="utf-8")
     os.mkfifo(src / "z_fifo.txt")
     one, many = tmp_path / "one.duckdb", tmp_path / "many.duckdb"
