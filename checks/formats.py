@@ -104,6 +104,24 @@ class Limits:
         return cls(int(mb * 1024 * 1024), rows)
 
 
+def is_folder(path: str | Path) -> bool:
+    """``path`` is a folder. Unlike :meth:`Path.is_dir`, never raises: a path that cannot be looked at
+    (a parent folder without permission) is not a folder, and reading it later says why in one line."""
+    return os.path.isdir(path)
+
+
+def is_there(path: str | Path) -> bool:
+    """``path`` exists, or may (it cannot be looked at: permission denied); False only when it is missing.
+    Unlike :meth:`Path.exists`, never raises."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
 def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result:
     """Stat ``path`` without opening it: an :class:`InputError` when it is missing, not a regular
     file (a FIFO or a device would block or never end), or bigger than the limit."""

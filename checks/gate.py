@@ -21,6 +21,7 @@ from pathlib import Path
 
 from checks import pipeline, warehouse
 from checks.errors import UserError
+from checks.formats import is_there
 
 HISTORY_TABLES = ("reports", "cells", "narrative", "submissions")
 """What is copied from the main warehouse for the agencies the files bring (current reports only)."""
@@ -70,7 +71,7 @@ def input_files(paths: list[str | Path]) -> list[Path]:
     exist, or nothing loadable is found."""
     if not paths:
         raise UserError("no files given: name the report or extracted-statistics files (or folders) to check")
-    missing = [str(p) for p in paths if not Path(p).exists()]
+    missing = [str(p) for p in paths if not is_there(p)]
     if missing:
         raise UserError(f"{missing[0]}: no such file or folder" + (f" (and {len(missing) - 1} more)"
                                                                     if len(missing) > 1 else ""))

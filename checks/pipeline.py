@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from checks import atomic, warehouse
 from checks.errors import UserError
+from checks.formats import is_folder, is_there
 
 
 def input_files(paths: list[str | Path]) -> list[Path]:
@@ -434,8 +435,8 @@ def inbox_step(inbox: str | Path, db: str | Path) -> Inbox:
     is tried again. Nothing is moved or deleted. A missing inbox, or one holding no input file at all,
     is a :class:`~checks.errors.UserError`."""
     folder = Path(inbox)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no inbox folder here" + (" (it is a file)" if folder.exists() else ""))
+    if not is_folder(folder):
+        raise UserError(f"{folder}: no inbox folder here" + (" (it is a file)" if is_there(folder) else ""))
     files, other = warehouse.expand([folder])
     if not files:
         raise UserError(f"no input found in the inbox {folder}: no report (.txt, .htm, .html) or "

@@ -30,7 +30,8 @@ import pandas as pd
 
 from checks import waiting as _waiting
 from checks.errors import UserError
-from checks.formats import EXTENSIONS, InputError, Limits, check_file, one_line, read_bytes, read_extracted
+from checks.formats import (EXTENSIONS, InputError, Limits, check_file, is_folder, one_line, read_bytes,
+                            read_extracted)
 from checks.tables import (CELLS, CELLS_EMPTY_AS_NULL, EXTRACTION_ISSUES, NARRATIVE, QUARANTINE, REPORTS,
                            SUBMISSIONS, warehouse_sql)
 
@@ -340,9 +341,9 @@ def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
     known = set(EXTENSIONS) | _report_suffixes()
     files, skipped = [], []
     for p in map(Path, paths):
-        if p.is_dir():
+        if is_folder(p):
             # not only regular files: a FIFO or a device with a known suffix is reported, never opened
-            for f in sorted(x for x in p.rglob("*") if not x.is_dir()):
+            for f in sorted(x for x in p.rglob("*") if not is_folder(x)):
                 if f.suffix.lower() in known and not _is_companion(f):
                     files.append(f)
                 elif not _is_companion(f):

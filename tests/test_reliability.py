@@ -291,11 +291,40 @@ def test_read_only_location_is_one_line(tmp_path):
     assert counts(ro / "w.duckdb") == (1, 1, 60, 0) and doctor.diagnose(ro / "w.duckdb").sound
 
 
-def _try_load(db):
+def _try_load(db, paths=None):
     try:
-        return {"exit": warehouse.load_paths([SAMPLES / "000_ebde6dcd4a6dec74.csv"], db).exit_code, "message": ""}
+        res = warehouse.load_paths(paths or [_readable_sample()], db)
+        return {"exit": res.exit_code, "message": "", "errors": [f.message for f in res.files if f.status == "error"]}
     except warehouse.StorageError as e:
         return {"exit": e.exit_code, "message": str(e)}
+
+
+def _readable_sample() -> Path:
+    """A sample report every user can read, wherever the checkout lies (a clone in a private
+    ``mktemp -d`` folder is not readable by the unprivileged user of :func:`_as_nobody`)."""
+    folder = Path(tempfile.mkdtemp(prefix="gongkai-sample-"))
+    os.chmod(folder, 0o755)
+    copy = folder / "000_ebde6dcd4a6dec74.csv"
+    shutil.copy(SAMPLES / copy.name, copy)
+    os.chmod(copy, 0o644)
+    return copy
+
+
+def test_a_file_in_a_folder_one_cannot_enter_is_one_line(tmp_path):
+    """Named on the command line but behind a folder without permission: that file is rejected with
+    one line (permission denied), the other files load; no traceback (Path.is_dir raised here)."""
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    shutil.copy(SAMPLES / "001_f432b4650208066c.csv", closed / "a.csv")
+    os.chmod(closed, 0o700)
+    os.chmod(tmp_path, 0o777)
+    ok = _readable_sample()
+    db = Path(tempfile.mkdtemp(prefix="gongkai-db-"))
+    os.chmod(db, 0o777)
+    got = _as_nobody(lambda: _try_load(db / "w.duckdb", [closed / "a.csv", ok]))
+    if os.getuid() == 0:
+        assert got["exit"] == 1 and len(got["errors"]) == 1, got
+        assert "\n" not in got["errors"][0] and re.search("Permission denied", got["errors"][0]), got
 
 
 def test_corrupted_warehouse_files_end_in_one_line(tmp_path):

@@ -14,7 +14,7 @@ import pandas as pd
 from checks.extract.decode import decode_report
 from checks.extract.model import ReportResult
 from checks.extract.report import extract_text
-from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, read_bytes, write_extracted
+from checks.formats import COLUMNS, EXTENSIONS, InputError, Limits, is_folder, is_there, read_bytes, write_extracted
 
 REPORT_SUFFIXES = {".txt", ".htm", ".html"}
 NARRATIVE_COLUMNS = ("agency", "year", "source_file", "key", "value", "raw", "sentence", "source_line",
@@ -81,14 +81,14 @@ def _report_files(paths: list[Path]) -> tuple[list[Path], list[InputError], list
     files, errors, missing = [], [], []
     for p in paths:
         p = Path(p)
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in REPORT_SUFFIXES and not q.is_dir()
+        if is_folder(p):
+            found = sorted(q for q in p.rglob("*") if q.suffix.lower() in REPORT_SUFFIXES and not is_folder(q)
                            and not any(part.startswith(".") for part in q.relative_to(p).parts))
             if not found:
                 errors.append(InputError(p, f"no report files ({', '.join(sorted(REPORT_SUFFIXES))}) in this folder"))
                 missing.append(str(p))
             files.extend(found)
-        elif p.exists():
+        elif is_there(p):
             if p.suffix.lower() not in REPORT_SUFFIXES:
                 errors.append(InputError(p, f"not a report file: expected {', '.join(sorted(REPORT_SUFFIXES))}"))
             else:
