@@ -280,9 +280,10 @@ def test_read_only_location_is_one_line(tmp_path):
     os.chmod(ro, 0o555)
     os.chmod(ro / "w.duckdb", 0o444)
     os.chmod(tmp_path, 0o777)
+    sample = [_readable_sample()]     # copied here: the unprivileged child may not read the checkout
     try:
-        got = _as_nobody(lambda: _try_load(ro / "w.duckdb"))
-        got_new = _as_nobody(lambda: _try_load(ro / "new.duckdb"))
+        got = _as_nobody(lambda: _try_load(ro / "w.duckdb", sample))
+        got_new = _as_nobody(lambda: _try_load(ro / "new.duckdb", sample))
     finally:
         os.chmod(ro, 0o755)
     for g in (got, got_new):
@@ -291,9 +292,9 @@ def test_read_only_location_is_one_line(tmp_path):
     assert counts(ro / "w.duckdb") == (1, 1, 60, 0) and doctor.diagnose(ro / "w.duckdb").sound
 
 
-def _try_load(db, paths=None):
+def _try_load(db, paths):
     try:
-        res = warehouse.load_paths(paths or [_readable_sample()], db)
+        res = warehouse.load_paths(paths, db)
         return {"exit": res.exit_code, "message": "", "errors": [f.message for f in res.files if f.status == "error"]}
     except warehouse.StorageError as e:
         return {"exit": e.exit_code, "message": str(e)}
