@@ -144,6 +144,27 @@ def test_strict_blank_in_a_failing_sum():
                             "number: II. Applications carried over from last year / natural persons (blank)")
 
 
+def test_blank_cell_lists_the_first_ten_cells_and_how_many_in_all():
+    # 12 blank cells in table 三: the first ten in the table's order, then the count (a report that left
+    # a whole block blank gets a readable finding, not a list of 160 cells; the report page shows all)
+    cols = ("commercial", "research", "social", "legal", "other", "natural")
+    blanks = {(row, col): "" for row in ("v2019.s3.new_received", "v2019.s3.carried_over") for col in cols}
+    df = check(template_rows(V19, blanks))
+    b = one(df, "B-01", "v2019.s3", "")
+    assert b.actual == 12
+    listed = b.message.split("：", 1)[1].split("；")
+    assert listed[0] == "一、本年新收政府信息公开申请数量 / 自然人（空白）"
+    assert listed[9] == "二、上年结转政府信息公开申请数量 / 社会公益组织（空白）"
+    assert listed[10:] == ["……（共 12 个，列出前 10 个）"]
+    assert b.message_en.endswith("II. Applications carried over from last year / social welfare organisations (blank)"
+                                 "; … (12 in all, the first 10 listed)")
+    # exactly ten: all listed, no count
+    ten = dict(list(blanks.items())[:10])
+    b = one(check(template_rows(V19, ten)), "B-01", "v2019.s3", "")
+    assert b.actual == 10 and len(b.message.split("：", 1)[1].split("；")) == 10
+    assert "……" not in b.message and "listed" not in b.message_en
+
+
 def test_lenient_counts_blanks_as_zero_and_says_so():
     df = check(template_rows(V19, BLANK_N01), lenient=True)
     assert keys(df, with_info=True) == {("N-01", "v2019.s3.new_received", "natural", "error", False),

@@ -30,6 +30,7 @@ WORDS = {
         "strict_fail": "（{n} 个单元格未填数字，按 0 计算仍不成立，结果不精确）",
         "lenient": "（宽松模式：{n} 个未填数字的单元格按 0 计）",
         "where_column": "（{label}列）", "where_row": "（{label}）",
+        "more_cells": "；……（共 {n} 个，列出前 {k} 个）",
     },
     "en": {
         "blank": "blank", "missing": "missing", "text": "\"{raw}\"",
@@ -41,9 +42,14 @@ WORDS = {
         "strict_fail": " ({n} cell(s) hold no number; taken as 0 it still fails; inexact)",
         "lenient": " (lenient: {n} cell(s) without a number counted as 0)",
         "where_column": " (column {label})", "where_row": " (row {label})",
+        "more_cells": "; … ({n} in all, the first {k} listed)",
     },
 }
 """The words of every message, by language."""
+
+LISTED_CELLS = 10
+"""A message that lists cells (B-01's blank cells of a table) names at most this many, in the table's
+order, and then says how many there are in all (``more_cells``); the report page shows every cell."""
 
 
 def fill(template: str, params: dict[str, object]) -> str:
@@ -128,6 +134,16 @@ def side_sql(lang: str, listed: str, rest: str, total: str, long: str, n_terms: 
              f"WHEN {n_rest} > 0 THEN {_sql_word(lang, 'more_rest', listed=listed, rest=rest)} ELSE {listed} END")
     return (f"CASE WHEN {long} THEN {short} ELSE {listed} END || "
             f"CASE WHEN {n_terms} > 2 THEN {_sql_word(lang, 'side_total', total=number_sql(total))} ELSE '' END")
+
+
+def cell_list_sql(lang: str, ids: str, text: str, sep: str) -> str:
+    """The cells of list ``ids`` (SQL, in order) as text, joined with ``sep``: at most
+    :data:`LISTED_CELLS` of them (``text``: the SQL of one cell's text, of ``x``, an element of
+    ``ids``), then ``more_cells`` saying how many there are in all."""
+    k = LISTED_CELLS
+    head = f"array_to_string(list_transform({ids}[1:{k}], lambda x: {text}), {sql_text(sep)})"
+    more = _sql_word(lang, "more_cells", n=f"CAST(len({ids}) AS VARCHAR)", k=sql_text(str(k)))
+    return f"{head} || CASE WHEN len({ids}) > {k} THEN {more} ELSE '' END"
 
 
 def child_sum_sql(lang: str, children: str, total: str) -> str:

@@ -236,7 +236,8 @@ class BlankCell(CellKind):
     """Blank (空, 不适用) cells that take part in a comparison: recorded, never silently 0 (strict mode only).
 
     One finding per report and table (section): item = the section code, column NULL, ``actual`` =
-    how many of its cells are blank, the message lists them (``{cells}``: label and state), so a
+    how many of its cells are blank, the message lists them (``{cells}``: label and state; the first
+    :data:`~checks.rules.messages.LISTED_CELLS` in the table's order, then how many in all), so a
     blank-heavy report gives a handful of rows instead of one per cell. Cells of a table that is
     blank altogether are left to ``B-02``/``B-03``.
     """
@@ -289,8 +290,8 @@ grp AS MATERIALIZED (
   GROUP BY c.report_id, c.code, c.section),
 fz AS (SELECT list(zh ORDER BY fid) AS zh, list(en ORDER BY fid) AS en FROM frag),
 pats AS MATERIALIZED (
-  SELECT d.fids, array_to_string(list_transform(d.fids, lambda x: fz.zh[x]), '；') AS cells_zh,
-         array_to_string(list_transform(d.fids, lambda x: fz.en[x]), '; ') AS cells_en
+  SELECT d.fids, {M.cell_list_sql("zh", "d.fids", "fz.zh[x]", "；")} AS cells_zh,
+         {M.cell_list_sql("en", "d.fids", "fz.en[x]", "; ")} AS cells_en
   FROM (SELECT DISTINCT fids FROM grp) d, fz),
 named AS (
   SELECT g.report_id, g.code, g.section, g.n, g.source_line, g.source_file, p.cells_zh, p.cells_en,
