@@ -22,7 +22,9 @@ check               ``gongkai check``: every rule, as the nightly job runs it
 site                ``gongkai report --out SITE`` (the HTML site of that run)
 check_main          ``gongkai check`` with only the main rules on (sum-equals, at-most: totals, 其中 ≤ parent),
                     and B-04, which folds the comparisons that hold only with blanks as 0 into one
-                    information finding per report, as gongkai runs them
+                    information finding per report, as gongkai runs them; then the same check timed inside
+                    its process after the imports (``stage``: configuration, integrity probe, rules, findings
+                    stored), set against the baselines' own in-process seconds (``stage_speedup_vs_*``)
 hand_sql            hand-written DuckDB SQL for the same main rules (evaluate; evaluate + store failures)
 pandera_once        pandera: the evaluation frame (DuckDB) validated once, main rules
 pandera_long        pandera the usual way, without our SQL: the long cells table of the current reports read
@@ -419,7 +421,18 @@ def task_profile(cmd: str, out: str) -> dict:
     return {"seconds": round(wall, 2), "profile": out}
 
 
-TASKS = {"hand_sql": task_hand_sql, "pandera_once": task_pandera_once, "pandera_long": task_pandera_long,
+def task_check_stage(db: str, config: str) -> dict:
+    """The check stage alone, in this process: ``pipeline.check_step`` (configuration, the warehouse's
+    integrity probe, every rule, the findings stored and committed) timed after the imports, as the
+    baselines' own seconds are timed after theirs. It records one more run (main rules)."""
+    from checks import pipeline
+    from checks.rules import catalogue, findings, sql  # noqa: F401  (imports, as the baselines import theirs first)
+    t = time.perf_counter()
+    out = pipeline.check_step(db, config=config)
+    return {"seconds": round(time.perf_counter() - t, 3), "errors": out.errors, "warnings": out.warnings}
+
+
+TASKS = {"hand_sql": task_hand_sql, "check_stage": task_check_stage, "pandera_once": task_pandera_once, "pandera_long": task_pandera_long,
          "gx_once": task_gx_once, "pandera_per_group": task_pandera_per_group, "gx_per_agency": task_gx_per_agency,
          "duckdb_read_csv": task_duckdb_read_csv, "profile": task_profile}
 
@@ -545,6 +558,13 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         say("site")
         shutil.rmtree(site, ignore_errors=True)
     check("check_main", "main")
+    if "check_main" not in skip:    # the same check timed in its process, without Python's start-up
+        m = measure(worker("check_stage", db=db, config=configs["main"]), env=env, timeout=to, log=log)
+        f = Path(f"{db}.check_stage.json")
+        if f.is_file():
+            st["check_main"]["stage"] = json.loads(f.read_text(encoding="utf-8"))
+            st["check_main"]["stage"]["process_wall_seconds"] = m.get("wall_seconds")
+            f.unlink()
     res["warehouse_mb_after_checks"] = mb(db)
 
     if "hand_sql" not in skip:
@@ -621,9 +641,15 @@ def ratios(res: dict) -> dict:
         if inproc:   # the check itself (run_check, in the process) against the hand SQL's queries
             out["check_main_vs_hand_sql_store"] = round(inproc / hs, 1)
             out["check_main_vs_hand_sql_evaluate"] = round(inproc / he, 1)
+    stage = ((st.get("check_main") or {}).get("stage") or {}).get("seconds")
     for base in ("pandera_once", "pandera_long", "gx_once"):
         if w("check_main") and w(base):
             out[f"speedup_vs_{base}"] = round(w(base) / w("check_main"), 1)
+        # the stages alone: each side's own seconds in its process, after its imports (ours: configure,
+        # probe, rules, store and commit; theirs: read and build the frame, set up, validate; storing nothing)
+        theirs = [inner(base, k) for k in ("frame_seconds", "setup_seconds", "validate_seconds")]
+        if stage and theirs[0] is not None and theirs[2] is not None:
+            out[f"stage_speedup_vs_{base}"] = round(sum(x or 0 for x in theirs) / stage, 1)
     for base in ("pandera_per_group", "gx_per_agency"):
         est = inner(base, "estimated_total_seconds")
         if w("check_main") and est:
@@ -671,6 +697,8 @@ def table(result: dict) -> str:
             if "estimated_total_seconds" in inner:
                 txt += (f" (est. {inner['estimated_total_seconds']:,.0f} s from {inner['agency_years_run']} "
                         f"agency-years)" if inner.get("extrapolated") else f" (all: {inner['estimated_total_seconds']:,.0f} s)")
+            if stage == "check_main" and (r.get("stage") or {}).get("seconds"):
+                txt += f" (stage {r['stage']['seconds']:.2f} s)"
             if stage == "pandera_long" and "frame_seconds" in inner:
                 txt += f" (frame {inner['frame_seconds']:.1f} s + validate {inner['validate_seconds']:.1f} s)"
                 if r.get("same_failures_as_hand_sql") is False:
@@ -706,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", choices=sorted(TASKS), help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
     ap.add_argument("--stats", help=argparse.SUPPRESS)
+    ap.add_argument("--config", help=argparse.SUPPRESS)
     ap.add_argument("--sample", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--reports", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--cmd", help=argparse.SUPPRESS)
@@ -714,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.worker:
         fn = TASKS[args.worker]
-        kw = {k: getattr(args, k) for k in ("db", "stats", "sample", "reports") if k in fn.__code__.co_varnames[:fn.__code__.co_argcount]}
+        kw = {k: getattr(args, k) for k in ("db", "stats", "config", "sample", "reports") if k in fn.__code__.co_varnames[:fn.__code__.co_argcount]}
         if args.worker == "profile":
             kw = {"cmd": args.cmd, "out": args.profile_out}
         result = fn(**kw)
