@@ -199,61 +199,83 @@ def _check_header(path: Path, header: list[str]) -> None:
                                f"(header starts {shown!r})", 1)
 
 
-def _read_csv(path: Path, text: str, limits: Limits, data: bytes | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     if "\n" not in text.rstrip("\r\n") and text.count(",") < len(REQUIRED) - 1:
         raise InputError(path, "not a CSV file with a header row and data rows", 1)
-    if data is not None:
-        df = _read_csv_fast(path, text, data, limits)
-        if df is not None:
-            return df
     return _read_csv_python(path, text, limits)
 
 
-def _read_csv_fast(path: Path, text: str, data: bytes, limits: Limits) -> pd.DataFrame | None:
-    """The common case read by pyarrow's CSV parser: a well-formed file, one record per line (no line
-    break inside a field, no blank line, ``\\n`` or ``\\r\\n`` line ends), every row with the header's
-    number of fields, within the row limit. None for anything else: the Python reader
-    (:func:`_read_csv_python`) then reads the file, finds what is wrong and says so with its line.
-    The frame is the one the Python reader would make (``tests/test_formats.py`` compares them)."""
+def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | None:
+    """The common case read by pyarrow's CSV parser straight from the file's bytes: UTF-8 text (with or
+    without BOM), a well-formed file, one record per line (no line break inside a field, no blank line,
+    ``\n`` or ``\r\n`` line ends), every row with the header's number of fields, within the row limit.
+    None for anything else: the file is then decoded (:func:`_decode`) and read by the Python reader
+    (:func:`_read_csv_python`), which finds what is wrong and says so with its line.
+
+    The whole text is never decoded here: pyarrow checks that every field is UTF-8 (the bytes between
+    fields are ASCII commas, quotes and line ends) and the header line is decoded on its own, so a
+    frame comes back only for a file :func:`_decode` accepts, and it is the one the Python reader would
+    make (``tests/test_formats.py`` compares them, on text and on random bytes). Errors come in the
+    same order as on the slow way: an empty, UTF-16, binary, one-line or non-UTF-8 file goes there;
+    the header is checked only once the whole file is known to be UTF-8."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    if not data or data.isspace() or data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:65536]:
+        return None
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    cut = data.find(b"\n", start)
+    if cut < 0 or b"\r" in data[start:cut][:-1]:
+        return None
+    try:
+        head = data[start:cut + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    reader = csv.reader(io.StringIO(head, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error):
         return None
     if reader.line_num != 1:
         return None
-    _check_header(path, header)
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    cut = body.find(b"\n")
-    if cut < 0 or b"\r" in body[:cut][:-1]:
+    start = cut + 1
+    end = len(data)
+    while end > start and data[end - 1] in b"\r\n":
+        end -= 1
+    if end == start:            # nothing but line ends after the header: the Python reader says what is wrong
         return None
-    body = body[cut + 1:]
-    newlines = body.count(b"\n")
-    if b"\r" in body and body.count(b"\r") != body.count(b"\r\n"):
+    newlines = data.count(b"\n", start)
+    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
         return None
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body),
+            pa.BufferReader(pa.py_buffer(data).slice(start)),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 check_utf8=True))
     except (pa.ArrowException, ValueError):
         return None
+    _check_header(path, header)         # the file is UTF-8 throughout: the header's errors come first
     n = table.num_rows
-    if not n or n > limits.max_rows or newlines != (n if body.endswith(b"\n") else n - 1):
+    if not n or n > limits.max_rows or newlines != (n if data.endswith(b"\n") else n - 1):
         return None
-    if b'"' in body and not _same_quoted_rows(body, table):
+    if data.find(b'"', start) >= 0 and not _same_quoted_rows(data[start:], table):
         return None
     df = table.rename_columns(header).to_pandas(
         types_mapper=lambda t: pd.StringDtype() if t == pa.large_string() else None)
-    df[LINE] = list(range(2, n + 2))
-    df[ERROR] = [""] * n
+    # what assigning lists (range, [""] * n) makes, without a Python object per row
+    df[LINE] = np.arange(2, n + 2, dtype=np.int64)
+    df[ERROR] = pd.array(pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, np.int64)),
+                                                          pa.py_buffer(b"")), dtype=_LIST_STR)
     return df
+
+
+_LIST_STR = pd.Series([""]).dtype
+"""The dtype pandas gives a column assigned from a list of str (the Python reader's ``_error``)."""
 
 
 def _same_quoted_rows(body: bytes, table) -> bool:
@@ -391,8 +413,10 @@ def read_extracted(path: str | Path, limits: Limits | None = None) -> pd.DataFra
             df = _read_parquet(path, limits)
         else:
             data = read_bytes(path, limits)
-            text = _decode(path, data)
-            df = _read_csv(path, text, limits, data) if kind == "csv" else _read_jsonl(path, text, limits)
+            df = _read_csv_fast(path, data, limits) if kind == "csv" else None
+            if df is None:
+                text = _decode(path, data)
+                df = _read_csv(path, text, limits) if kind == "csv" else _read_jsonl(path, text, limits)
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
     for col in COLUMNS:
