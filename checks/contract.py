@@ -42,7 +42,12 @@ def _groups(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes = codes.astype(np.int64)
         combined = codes if combined is None else pd.factorize(combined * (len(uniques) + 1) + codes)[0]
     codes = np.asarray(combined, dtype=np.int64)
-    _, first = np.unique(codes, return_index=True)
+    if not len(codes):
+        return codes, np.zeros(0, dtype=np.int64)
+    # factorize numbers groups in order of first appearance: a group's first row is where the running
+    # maximum of the codes goes up (no sort)
+    top = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, top[1:] != top[:-1]])
     return codes, first
 
 
@@ -90,7 +95,7 @@ def prepare(df: pd.DataFrame) -> pd.DataFrame:
     col = _number(df["source_col"].fillna("").astype("string").str.strip())
     out["source_col"] = col.where(col.notna() & (col % 1 == 0) & col.between(0, INT32)).astype("Int64")
     out["_line"] = df["_line"].to_numpy()
-    out[ERROR] = df[ERROR].fillna("").astype("string").to_numpy()
+    out[ERROR] = df[ERROR].fillna("").astype("str").array     # the dtype a column of Python str gets
     out["agency_key"] = out["agency_id"].where(out["agency_id"] != "", out["agency"])
 
     # the template's spec of each distinct (template, item, column), looked up once

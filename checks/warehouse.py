@@ -446,16 +446,23 @@ def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
     content hash (of its template, variant, item, column and raw text, in a canonical order)."""
     import numpy as np
 
-    parts = (good["template"] + "|" + good["variant"] + "|" + good["item"] + "\x1e" + good["column"] + "\x1e"
-             + good["raw"])
+    from checks import contract
+
+    # each row's part, "template|variant|item\x1ecolumn\x1eraw", written once per distinct combination
+    # (a report set holds few: about 1 in 70 rows), never once per row
+    combo, first = contract._groups(*(good[c] for c in ("template", "variant", "item", "column", "raw")))
+    distinct = good.iloc[first]
+    texts_of = [f"{t}|{v}|{i}\x1e{c}\x1e{r}" for t, v, i, c, r in zip(
+        *(distinct[c].tolist() for c in ("template", "variant", "item", "column", "raw")))]
     # reports in (agency_key, year) order, each report's parts in text order (code points, as Python
-    # compares): one sort of integer codes, then one join per report
+    # compares; equal texts share a rank): one sort of integer codes, then one join per report
+    uniques, rank = np.unique(np.asarray(texts_of, dtype=object), return_inverse=True)
+    part_codes = rank.reshape(-1)[combo]
     key_codes, key_uniques = pd.factorize(good["agency_key"], sort=True)
     year_codes, year_uniques = pd.factorize(good["year"], sort=True, use_na_sentinel=False)
     report = key_codes.astype(np.int64) * (len(year_uniques) + 1) + year_codes
-    part_codes, part_uniques = pd.factorize(parts, sort=True)
     order = np.lexsort((part_codes, report))
-    texts = np.asarray(part_uniques.astype(object))[part_codes[order]].tolist()
+    texts = uniques[part_codes[order]].tolist()
     in_order = report[order]
     starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
     ends = np.r_[starts[1:], len(in_order)]

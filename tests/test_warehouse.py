@@ -363,3 +363,35 @@ def test_extraction_in_worker_processes_stores_the_same(tmp_path, monkeypatch):
     assert [same(f) for f in a.files] == [same(f) for f in b.files]
     assert [f.status for f in b.files].count("error") == 2 and b.exit_code == 1
     assert _snapshot(one) == _snapshot(many)
+
+
+def test_content_sha_is_the_sorted_parts_of_each_report_joined():
+    """warehouse._content_shas writes each distinct part once; the hash is still sha256 of the report's
+    "template|variant|item\\x1ecolumn\\x1eraw" texts in code-point order joined by \\x1f, metadata from
+    the report's first row, also where separators and prefixes make part order differ from column order."""
+    import hashlib
+    import random
+
+    import pandas as pd
+
+    rng = random.Random(3)
+    pieces = ["", "x", "|", "\x1e", "i", "i|", "é", "e", "😀", "ｘ", "1", "a b"]
+    rows = [{"agency_key": rng.choice(["k1", "k2", "k|"]), "year": rng.choice([2019, 2020]),
+             "template": rng.choice(["v2019", "v2019|", "old"]), "variant": rng.choice(pieces),
+             "item": rng.choice(pieces), "column": rng.choice(pieces), "raw": rng.choice(pieces),
+             "agency": "A", "agency_id": "", "region": "", "source_file": f"f{i}", "_file": 0} for i in range(400)]
+    good = pd.DataFrame(rows).astype({c: "string" for c in rows[0] if c not in ("year", "_file")})
+    good["year"] = good["year"].astype("Int64")
+    got = warehouse._content_shas(good)
+    expected = {}
+    for r in rows:
+        expected.setdefault((r["agency_key"], r["year"]), []).append(
+            f"{r['template']}|{r['variant']}|{r['item']}\x1e{r['column']}\x1e{r['raw']}")
+    want = {k: (hashlib.sha256("\x1f".join(sorted(v)).encode()).hexdigest(), len(v)) for k, v in expected.items()}
+    assert list(zip(got["agency_key"], got["year"])) == sorted(want)
+    assert {(k, y): (s, n) for k, y, s, n in zip(got["agency_key"], got["year"], got["content_sha"], got["cells"])} \
+        == want
+    firsts = {}
+    for r in rows:
+        firsts.setdefault((r["agency_key"], r["year"]), r["source_file"])
+    assert [firsts[(k, y)] for k, y in zip(got["agency_key"], got["year"])] == got["source_file"].tolist()
