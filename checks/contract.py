@@ -123,6 +123,29 @@ def _row_ok(fn, error: str) -> pa.Check:
     return pa.Check(fn, error=error, name=error)
 
 
+def _rows_ok(fn, error: str) -> pa.Check:
+    """A check of whole rows. ``ignore_na`` off: it lets a row whose every column is NA pass, and a
+    prepared row never is (``known``, ``money``, ``signed`` are never NA), so it changes nothing but
+    cost pandera an ``isna`` of the whole frame per check."""
+    return pa.Check(fn, error=error, name=error, ignore_na=False)
+
+
+def _variant_ok(df: pd.DataFrame) -> pd.Series:
+    empty = df["variant"] == ""
+    if empty.fillna(False).all():         # no variant named (the usual case): no text joined per row
+        return empty
+    return empty | (df["template"] + "\x1f" + df["variant"]).isin([f"{t}\x1f{v}" for t, v in _variants()])
+
+
+def _whole_or_blank(number: str, text: str):
+    def check(df: pd.DataFrame) -> pd.Series:
+        ok = df[number].notna()
+        if ok.all():                      # every row has its number: the text need not be stripped
+            return ok
+        return ok | (df[text].str.strip() == "")
+    return check
+
+
 SCHEMA = pa.DataFrameSchema(
     {
         "agency": pa.Column("string", _row_ok(lambda s: s.str.len() > 0, "agency is empty")),
@@ -133,22 +156,19 @@ SCHEMA = pa.DataFrameSchema(
         "state": pa.Column("string", pa.Check.isin(STATES)),
     },
     checks=[
-        _row_ok(lambda df: df["year"].notna(), "year is not a whole number"),
-        _row_ok(lambda df: df[ERROR] == "", "malformed row"),
-        _row_ok(lambda df: ~df["template"].isin(templates.TEMPLATE_IDS) | df["known"],
-                "unknown item/column code for the template"),
-        _row_ok(lambda df: (df["variant"] == "") | (df["template"] + "\x1f" + df["variant"]).isin(
-            [f"{t}\x1f{v}" for t, v in _variants()]), "unknown variant for the template"),
-        _row_ok(lambda df: df["money"] | df["value"].isna() | (df["value"] % 1 == 0).fillna(True),
-                "count is not a whole number"),
-        _row_ok(lambda df: df["signed"] | df["value"].isna() | (df["value"] >= 0).fillna(True),
-                "negative value in a cell that cannot be negative"),
-        _row_ok(lambda df: df["source_line"].notna() | (df["line_text"].str.strip() == ""),
-                "source_line is not a whole number"),
-        _row_ok(lambda df: df["source_col"].notna() | (df["col_text"].str.strip() == ""),
-                "source_col is not a whole number"),
-        _row_ok(lambda df: ~df.duplicated(["agency_key", "year_text", "item", "column"], keep="first"),
-                "the same cell appears twice in one report"),
+        _rows_ok(lambda df: df["year"].notna(), "year is not a whole number"),
+        _rows_ok(lambda df: df[ERROR] == "", "malformed row"),
+        _rows_ok(lambda df: ~df["template"].isin(templates.TEMPLATE_IDS) | df["known"],
+                 "unknown item/column code for the template"),
+        _rows_ok(_variant_ok, "unknown variant for the template"),
+        _rows_ok(lambda df: df["money"] | df["value"].isna() | (df["value"] % 1 == 0).fillna(True),
+                 "count is not a whole number"),
+        _rows_ok(lambda df: df["signed"] | df["value"].isna() | (df["value"] >= 0).fillna(True),
+                 "negative value in a cell that cannot be negative"),
+        _rows_ok(_whole_or_blank("source_line", "line_text"), "source_line is not a whole number"),
+        _rows_ok(_whole_or_blank("source_col", "col_text"), "source_col is not a whole number"),
+        _rows_ok(lambda df: ~df.duplicated(["agency_key", "year_text", "item", "column"], keep="first"),
+                 "the same cell appears twice in one report"),
     ],
     coerce=False,
     strict=False,
@@ -189,7 +209,7 @@ def _rank(reason: str) -> int:
 def validate(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split prepared rows into (good, bad); ``bad`` has a ``reason`` column listing every failed check."""
     try:
-        SCHEMA.validate(frame, lazy=True)
+        SCHEMA.validate(frame, lazy=True, inplace=True)      # nothing is coerced: no copy needed
         return frame, frame.iloc[0:0].assign(reason=pd.Series(dtype="string"))
     except pa.errors.SchemaErrors as e:
         cases = e.failure_cases
