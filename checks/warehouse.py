@@ -450,10 +450,10 @@ def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
 
     # each row's part, "template|variant|item\x1ecolumn\x1eraw", written once per distinct combination
     # (a report set holds few: about 1 in 70 rows), never once per row
-    combo, first = contract._groups(*(good[c] for c in ("template", "variant", "item", "column", "raw")))
-    distinct = good.iloc[first]
-    texts_of = [f"{t}|{v}|{i}\x1e{c}\x1e{r}" for t, v, i, c, r in zip(
-        *(distinct[c].tolist() for c in ("template", "variant", "item", "column", "raw")))]
+    fields = ["template", "variant", "item", "column", "raw"]
+    combo, first = contract._groups(*(good[c] for c in fields))
+    distinct = good[fields].iloc[first]         # the few columns first: take copies every column it is given
+    texts_of = [f"{t}|{v}|{i}\x1e{c}\x1e{r}" for t, v, i, c, r in zip(*(distinct[c].tolist() for c in fields))]
     # reports in (agency_key, year) order, each report's parts in text order (code points, as Python
     # compares; equal texts share a rank): one sort of integer codes, then one join per report
     uniques, rank = np.unique(np.asarray(texts_of, dtype=object), return_inverse=True)
@@ -467,10 +467,10 @@ def _content_shas(good: pd.DataFrame) -> pd.DataFrame:
     starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]])
     ends = np.r_[starts[1:], len(in_order)]
     shas = [hashlib.sha256("\x1f".join(texts[a:b]).encode()).hexdigest() for a, b in zip(starts.tolist(), ends.tolist())]
-    # each report's metadata from its first row in file order
-    _, first = np.unique(report, return_index=True)
+    # each report's metadata from its first row in file order (the smallest row number among its rows)
+    first = np.minimum.reduceat(order, starts)
     cols = ["agency_key", "year", "agency", "agency_id", "region", "template", "variant", "source_file", "_file"]
-    out = good.iloc[first][cols].reset_index(drop=True)
+    out = good[cols].iloc[first].reset_index(drop=True)
     return out.assign(content_sha=shas, cells=(ends - starts))
 
 
@@ -1010,11 +1010,14 @@ def _insert_cells(con, good: pd.DataFrame, report_ids: dict) -> None:
         return
     ids.index = pd.MultiIndex.from_tuples(ids.index)
     rid = pd.Series(ids.reindex(keys).to_numpy(), index=good.index)
-    rows = good.assign(report_id=rid)[rid.notna()]
+    # the table's columns first, rows dropped only when some report is unchanged: each copies the columns
+    rows = good[[c for c in CELLS.names if c in good.columns and c != "report_id"]]
+    known = rid.notna().to_numpy()
+    if not known.all():
+        rows, rid = rows[known], rid[known]
     if rows.empty:
         return
-    rows = rows.assign(report_id=rows["report_id"].astype("int64"))
-    CELLS.insert_frame(con, rows[[c for c in CELLS.names if c in rows.columns]], empty_as_null=CELLS_EMPTY_AS_NULL)
+    CELLS.insert_frame(con, rows.assign(report_id=rid.astype("int64")), empty_as_null=CELLS_EMPTY_AS_NULL)
 
 
 def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, base: int, chunk: list[_Staged]) -> None:
