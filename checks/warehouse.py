@@ -532,6 +532,18 @@ def _report_keys(cells: pd.DataFrame) -> frozenset:
     return frozenset(zip(key.tolist(), cells["year"].fillna("").astype(str).str.strip().tolist()))
 
 
+def _prepared_keys(prepared: pd.DataFrame) -> frozenset:
+    """:func:`_report_keys` from the file's prepared rows: the same pairs (prepare strips agency,
+    agency_id and year as _report_keys does and keys by agency_id when given), without reading the
+    three columns again."""
+    if prepared.empty:
+        return frozenset()
+    from checks import contract
+
+    first = contract._groups(prepared["agency_key"], prepared["year_text"])[1]
+    return frozenset(zip(prepared["agency_key"].iloc[first].tolist(), prepared["year_text"].iloc[first].tolist()))
+
+
 def _guarded(res: FileResult, path: Path, db, step) -> object:
     """Run ``step()`` for one file: whatever goes wrong with the file becomes its one-line message
     (status ``error``) and the batch goes on; only a storage fault raises :class:`StorageError`."""
@@ -640,7 +652,7 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
                 out.append((sha, None, None))
                 continue
             cells, narrative, issues = _read(p, limits)
-            out.append((sha, [cells, narrative, issues, _report_keys(cells), None], None))
+            out.append((sha, [cells, narrative, issues, None, None], None))
         except Exception as e:      # noqa: BLE001 - raised again for its file by the loading process
             out.append((sha, None, _portable(e)))
     read = [got for _, got, _ in out if got is not None]
@@ -657,6 +669,13 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
         except Exception:       # noqa: BLE001 - the loading process prepares them (and reports the failure)
             for got in read:
                 got[4] = None
+    for k, (sha, got, err) in enumerate(out):
+        if got is not None:
+            try:
+                got[3] = _prepared_keys(got[4]) if got[4] is not None else _report_keys(got[0])
+            except Exception as e:      # noqa: BLE001 - raised again for its file by the loading process
+                out[k] = (sha, None, _portable(e))
+    read = [got for _, got, _ in out if got is not None]
     for got in read:
         if spool is not None:
             for j in (0, 1, 2, 4):

@@ -115,3 +115,26 @@ def test_the_worker_reads_every_file_and_sends_its_frames(tmp_path, monkeypatch)
     assert len(cells) == len(prepared) == 65 and keys and prepared["state"].notna().all()
     assert str(outcome[src / "g_latin1.csv"][2]).endswith("save it as UTF-8")
     assert "narrative" in str(outcome[src / "i_side.csv"][2])
+
+
+def test_report_keys_from_prepared_rows_are_the_ones_read_from_the_cells():
+    """The read-ahead process keys each file from its prepared rows (warehouse._prepared_keys); a chunk
+    closes on the same keys as when they are read from the cells (warehouse._report_keys): blanks,
+    spaces (ideographic too), NA, agency_id given or not."""
+    import random
+
+    import pandas as pd
+
+    from checks import contract
+
+    rng = random.Random(2)
+    values = ["", " ", "a", " a", "b ", None, "2019", " 2019", "2019.0", "\u3000x"]
+    for _ in range(200):
+        n = rng.randint(0, 30)
+        df = pd.DataFrame({c: [rng.choice(values) for _ in range(n)] for c in ("agency", "agency_id", "year")},
+                          dtype="string")
+        for c in ("template", "variant", "item", "column", "raw", "label", "printed_unit", "source_file", "region",
+                  "source_line", "source_col"):
+            df[c] = pd.Series([""] * n, dtype="string")
+        df["_line"], df["_error"] = range(n), [""] * n
+        assert warehouse._prepared_keys(contract.prepare(df)) == warehouse._report_keys(df)
