@@ -635,7 +635,8 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
     """Extracted-statistics files checked, hashed and read (in a worker process), as :func:`_stage`
     does in the loading process, the cells also prepared (:func:`checks.contract.prepare`, once for all
     the files: it reads each row on its own): (sha256 or None, (cells, narrative, issues, report keys,
-    prepared cells or None) or None, the exception or None) per file, in order. A file whose sha256 is
+    prepared cells or None, None or the recipe of :func:`_lean` when the cells were sent lean) or None,
+    the exception or None) per file, in order. A file whose sha256 is
     in ``known`` (loaded before) is not read. With a ``spool`` folder the frames are written there as
     Arrow files (:func:`_spooled`) and sent as their names, much cheaper than pickling. Nothing here may
     call :func:`fault_point`: the kill hook counts the loading process's steps only."""
@@ -652,7 +653,7 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
                 out.append((sha, None, None))
                 continue
             cells, narrative, issues = _read(p, limits)
-            out.append((sha, [cells, narrative, issues, None, None], None))
+            out.append((sha, [cells, narrative, issues, None, None, None], None))
         except Exception as e:      # noqa: BLE001 - raised again for its file by the loading process
             out.append((sha, None, _portable(e)))
     read = [got for _, got, _ in out if got is not None]
@@ -678,9 +679,46 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
     read = [got for _, got, _ in out if got is not None]
     for got in read:
         if spool is not None:
+            if got[4] is not None:
+                got[0], got[5] = _lean(got[0], got[4])
             for j in (0, 1, 2, 4):
                 got[j] = _spooled(got[j], os.path.join(spool, f"{os.getpid()}-{next(_SPOOL_IDS)}.arrow"))
     return [(sha, tuple(got) if got is not None else None, err) for sha, got, err in out]
+
+
+_FROM_PREPARED = {"agency": "agency", "agency_id": "agency_id", "region": "region", "template": "template",
+                  "variant": "variant", "item": "item", "column": "column", "label": "label",
+                  "printed_unit": "printed_unit", "source_file": "source_file", "raw": "raw", "year": "year_text",
+                  "source_line": "line_text", "source_col": "col_text", "_line": "_line", "_error": "_error"}
+"""Columns of the cells frame that contract.prepare copies, stripped or as they are, into a column of its own."""
+
+
+def _same_column(a: pd.Series, b: pd.Series) -> bool:
+    """Same dtype, same values, NA in the same places (Arrow-backed columns compared by Arrow)."""
+    if a.dtype != b.dtype or len(a) != len(b):
+        return False
+    try:
+        import pyarrow as pa
+
+        left, right = pa.array(a.array), pa.array(b.array)
+    except Exception:       # noqa: BLE001 - not Arrow-backed
+        return bool(a.equals(b))
+    return left.type == right.type and left.equals(right)
+
+
+def _lean(cells: pd.DataFrame, prepared: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """The cells frame without the columns its prepared frame holds unchanged (both go to the loading
+    process, the bigger half of the hand-over), and the recipe :func:`_rebuilt` makes it whole again
+    with: (column, True) for a column taken from ``prepared``, (column, False) for one sent."""
+    recipe = [(c, c in _FROM_PREPARED and _FROM_PREPARED[c] in prepared.columns
+               and _same_column(cells[c], prepared[_FROM_PREPARED[c]])) for c in cells.columns]
+    return cells[[c for c, derived in recipe if not derived]], recipe
+
+
+def _rebuilt(lean: pd.DataFrame, recipe: list, prepared: pd.DataFrame) -> pd.DataFrame:
+    """The cells frame :func:`_lean` took apart: the same columns, in order, dtypes and values."""
+    return pd.DataFrame({c: prepared[_FROM_PREPARED[c]] if derived else lean[c] for c, derived in recipe},
+                        index=prepared.index, copy=False)
 
 
 _SPOOL_IDS = itertools.count()
@@ -793,7 +831,11 @@ def _read_ahead(files: list[Path], known: set, limits: Limits, workers: int):
                                                    spool))
                     for path, (sha, got, err) in zip(part, outcomes):
                         if got is not None:
-                            got = tuple(_unspooled(f) if j != 3 else f for j, f in enumerate(got))
+                            cells, narrative, issues, keys, prepared, recipe = (
+                                _unspooled(f) if j not in (3, 5) else f for j, f in enumerate(got))
+                            if recipe is not None:
+                                cells = _rebuilt(cells, recipe, prepared)
+                            got = (cells, narrative, issues, keys, prepared)
                         yield path, (sha, got, err)
             finally:
                 for f in pending:

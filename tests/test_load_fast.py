@@ -138,3 +138,26 @@ def test_report_keys_from_prepared_rows_are_the_ones_read_from_the_cells():
             df[c] = pd.Series([""] * n, dtype="string")
         df["_line"], df["_error"] = range(n), [""] * n
         assert warehouse._prepared_keys(contract.prepare(df)) == warehouse._report_keys(df)
+
+
+def test_cells_sent_lean_come_back_whole(tmp_path, monkeypatch):
+    """The worker sends each file's cells without the columns its prepared rows hold unchanged
+    (warehouse._lean); the loading process gets back the frame read in place, exactly: columns, order,
+    dtypes, values, spaces the contract strips, extra columns, a short row."""
+    import pandas as pd
+
+    from checks.formats import Limits
+    src = tmp_path / "in"
+    _mutated(src)
+    (src / "j_spaces.csv").write_text(
+        HEADER.rstrip("\n") + ",state,extra\n" + " 丁局 ,2021 ,v2021, v2021.s3.new_received,total, 4,z.txt, 1,NUMERIC,x\n"
+        "丁局,2021,v2021,v2021.s3.new_received,legal,,z.txt,2,,\n", encoding="utf-8")
+    monkeypatch.setattr(warehouse, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(warehouse, "READ_AHEAD_BATCH_BYTES", 4096)
+    files, _ = warehouse.expand([src])
+    compared = 0
+    for path, (sha, got, err) in warehouse._read_ahead(files, set(), Limits(), 2):
+        if got is not None:
+            pd.testing.assert_frame_equal(got[0], warehouse._read(path, Limits())[0], check_exact=True)
+            compared += 1
+    assert compared >= 6
