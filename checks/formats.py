@@ -394,13 +394,14 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
     return df
 
 
-def read_extracted(path: str | Path, limits: Limits | None = None) -> pd.DataFrame:
+def read_extracted(path: str | Path, limits: Limits | None = None, data: bytes | None = None) -> pd.DataFrame:
     """Read one extracted-statistics file into a frame of strings.
 
     The frame has the file's columns, every optional column (filled with ''), ``_line`` (the
     1-based line of the row in the file; Parquet: the row number) and ``_error`` (why the row
     itself is malformed, '' if it is not). Raises :class:`InputError` for a file that cannot
-    be read at all.
+    be read at all. ``data``: the bytes of a CSV or JSON-lines file when the caller read them
+    already (:func:`read_bytes`, e.g. to hash them): the file is not read again.
     """
     path = Path(path)
     limits = limits or Limits.from_env()
@@ -412,7 +413,7 @@ def read_extracted(path: str | Path, limits: Limits | None = None) -> pd.DataFra
             check_file(path, limits)
             df = _read_parquet(path, limits)
         else:
-            data = read_bytes(path, limits)
+            data = read_bytes(path, limits) if data is None else data
             df = _read_csv_fast(path, data, limits) if kind == "csv" else None
             if df is None:
                 text = _decode(path, data)

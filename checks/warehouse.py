@@ -394,10 +394,10 @@ def _report_frames(results: list, ordinals: list[int]):
     return cells, narrative, issues
 
 
-def _read(path: Path, limits: Limits):
+def _read(path: Path, limits: Limits, data: bytes | None = None):
     """(cells, narrative, issues) of an extracted-statistics file and its companions; InputError when
-    it cannot be read."""
-    cells = read_extracted(path, limits)
+    it cannot be read. ``data``: the cells file's bytes, when read already."""
+    cells = read_extracted(path, limits, data)
     companions = []
     for c in COMPANIONS:
         try:
@@ -478,6 +478,9 @@ def _split_reports(good: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows whose template differs from the rest of their report go to quarantine."""
     if good.empty:
         return good, good.assign(reason=pd.Series(dtype="string"))
+    template = good["template"]
+    if (template == template.iloc[0]).all():        # one template in the whole chunk: no report mixes two
+        return good, good.iloc[0:0].assign(reason=pd.Series(dtype="string"))
     counts = good.groupby(["agency_key", "year", "template"], sort=False).size().rename("n").reset_index()
     if not counts.duplicated(["agency_key", "year"]).any():       # every report uses one template
         return good, good.iloc[0:0].assign(reason=pd.Series(dtype="string"))
@@ -644,15 +647,23 @@ def _read_for_load(paths: list[Path], known: frozenset, limits: Limits, spool: s
     for p in paths:
         sha = None
         try:
-            check_file(p, limits)
-            try:
-                sha = _sha256(p)
-            except OSError as e:
-                raise InputError(p, f"cannot read the file ({e.strerror or e})") from None
+            data = None
+            if EXTENSIONS.get(p.suffix.lower()) in ("csv", "jsonl"):
+                # read once, hashed and parsed from the same bytes (read_bytes checks and fails as
+                # check_file and _sha256 did, with the same one line)
+                data = read_bytes(p, limits)
+                sha = hashlib.sha256(data).hexdigest()
+            else:
+                check_file(p, limits)
+                try:
+                    sha = _sha256(p)
+                except OSError as e:
+                    raise InputError(p, f"cannot read the file ({e.strerror or e})") from None
             if sha in known:
                 out.append((sha, None, None))
                 continue
-            cells, narrative, issues = _read(p, limits)
+            cells, narrative, issues = _read(p, limits, data)
+            data = None
             out.append((sha, [cells, narrative, issues, None, None, None], None))
         except Exception as e:      # noqa: BLE001 - raised again for its file by the loading process
             out.append((sha, None, _portable(e)))
