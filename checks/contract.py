@@ -36,11 +36,21 @@ INT32 = 2**31 - 1
 def _groups(*columns: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The rows grouped by equal values in ``columns``: each row's group number, and the first row
     of each group (groups numbered in order of first appearance). Per-row work done once per group."""
-    combined = None
+    # each row's codes as the digits of one number (renumbered first when it would not fit 62 bits),
+    # renumbered once at the end in order of first appearance
+    combined, span = None, 1
     for col in columns:
         codes, uniques = pd.factorize(col, use_na_sentinel=False)
-        codes = codes.astype(np.int64)
-        combined = codes if combined is None else pd.factorize(combined * (len(uniques) + 1) + codes)[0]
+        codes, n = codes.astype(np.int64), len(uniques) + 1
+        if combined is None:
+            combined, span = codes, n
+            continue
+        if span * n >= 1 << 62:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+            span = int(combined.max()) + 1 if len(combined) else 1
+        combined, span = combined * n + codes, span * n
+    if len(columns) > 1:
+        combined = pd.factorize(combined)[0]
     codes = np.asarray(combined, dtype=np.int64)
     if not len(codes):
         return codes, np.zeros(0, dtype=np.int64)
