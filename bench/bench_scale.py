@@ -524,6 +524,8 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         shutil.rmtree(ext.parent, ignore_errors=True)
 
     if "load" not in skip or not db.is_file():    # --skip load: the warehouse of a run before (--work, --keep)
+        for old in (db, Path(f"{db}.wal")):         # a load into a warehouse kept from a run before would find
+            old.unlink(missing_ok=True)             # every file already loaded
         st["load"] = measure([*gongkai(), "load", str(corpus / "stats"), "--db", str(db), "--quiet"], env=env,
                              timeout=to, log=log)
         st["load"]["cells_per_second"] = round(res["cells"] / st["load"]["wall_seconds"])
