@@ -798,6 +798,53 @@ flight the reading process waited for the storing one about a third of the time 
 round; with eight either one runs ahead while the other is on a slower stretch."""
 
 
+SPOOL_PREFIX = "gongkai-load-"
+SPOOL_MIN_FREE = 1 << 30
+"""The read-ahead hands its frames over as Arrow files in /dev/shm (memory) when it has at least this
+much room (the batches in flight take up to about 300 MB), else in the temporary folder (disk)."""
+
+
+def _spool_parent() -> str | None:
+    """Where the read-ahead's spool folder goes: /dev/shm when writable with room, else None (the
+    temporary folder)."""
+    shm = "/dev/shm"
+    try:
+        st = os.statvfs(shm)
+    except OSError:
+        return None
+    return shm if os.access(shm, os.W_OK) and st.f_bavail * st.f_frsize >= SPOOL_MIN_FREE else None
+
+
+def _sweep_spools(parent: str) -> list[str]:
+    """Remove the spool folders in ``parent`` left by loads that were killed (``kill -9`` skips the
+    clean-up, and in /dev/shm they would hold memory until a reboot): folders named
+    ``gongkai-load-<pid>-…`` of this user whose process is gone. Returns the folders removed."""
+    import shutil
+
+    gone = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return gone
+    for name in names:
+        pid = name[len(SPOOL_PREFIX):].partition("-")[0]
+        path = os.path.join(parent, name)
+        if not name.startswith(SPOOL_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            if os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)            # the process is alive (or not ours to signal): keep it
+            continue
+        except ProcessLookupError:
+            pass
+        except (OSError, OverflowError):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        gone.append(path)
+    return gone
+
+
 def _read_ahead(files: list[Path], known: set, limits: Limits, workers: int):
     """Reading of the extracted-statistics files among ``files`` in one spawned process, ahead of the
     loading process (which stores the previous chunk meanwhile) and in file order: an iterator of
@@ -829,8 +876,9 @@ def _read_ahead(files: list[Path], known: set, limits: Limits, workers: int):
     import tempfile
 
     known = frozenset(known)
-    shm = "/dev/shm"
-    spool = tempfile.mkdtemp(prefix="gongkai-load-", dir=shm if os.access(shm, os.W_OK) else None)
+    parent = _spool_parent()
+    _sweep_spools(parent or tempfile.gettempdir())
+    spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             pending = [pool.submit(_read_for_load, p, known, limits, spool) for p in parts[:READ_AHEAD_BATCHES]]

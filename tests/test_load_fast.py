@@ -4,6 +4,7 @@ outcome and message, on irregular and broken inputs too."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -161,3 +162,21 @@ def test_cells_sent_lean_come_back_whole(tmp_path, monkeypatch):
             pd.testing.assert_frame_equal(got[0], warehouse._read(path, Limits())[0], check_exact=True)
             compared += 1
     assert compared >= 6
+
+
+def test_spool_folders_of_killed_loads_are_swept(tmp_path):
+    # a load killed with -9 leaves its spool folder (in /dev/shm it holds memory until a reboot): the
+    # next load removes those whose process is gone, and nothing else
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    names = {f"{warehouse.SPOOL_PREFIX}{dead.pid}-x1": True, f"{warehouse.SPOOL_PREFIX}{os.getpid()}-x2": False,
+             f"{warehouse.SPOOL_PREFIX}abc-x3": False, "other-123-x4": False}
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "1.arrow").write_bytes(b"x" * 100)
+    gone = warehouse._sweep_spools(str(tmp_path))
+    assert sorted(gone) == [str(tmp_path / n) for n, swept in names.items() if swept]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, swept in names.items() if not swept)
+    assert warehouse._sweep_spools(str(tmp_path / "missing")) == []
