@@ -23,6 +23,7 @@ Nothing here prints.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -503,12 +504,30 @@ its own from the warehouse (:func:`_cells`), through one read-only connection pe
 _CON: tuple | None = None
 """(process id, database, read-only connection) of the process rendering pages (:func:`_span_con`);
 a forked worker never uses its parent's."""
+_INHERITED: list = []
+"""Connections a forked worker inherited: kept referenced so that they are never destroyed there."""
 
 PARALLEL_FROM = 2000
 """Report pages from which ``workers=None`` renders them in forked processes."""
 
 CHUNK = 500
 """Report pages per chunk: the cells of one chunk are read (and held) at a time."""
+
+
+@contextlib.contextmanager
+def _forkable():
+    """Around forking workers: unreachable objects are collected first, here, and what the workers
+    inherit is frozen (``gc.freeze``), so that a worker's collector never destroys an object of its
+    parent. A DuckDB connection left to the collector is the case in point: destroyed in a forked
+    process, it waits forever for its parent's DuckDB threads, which do not exist there."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _workers(pages: int, workers: int | None) -> int:
@@ -590,9 +609,13 @@ def _report_pages(span: tuple[int, int]) -> list[tuple[str, str, bool]]:
 def _span_con(db):
     """This process's read-only connection to ``db`` for :func:`_cells` (opened on first use)."""
     global _CON
-    if _CON is None or _CON[0] != os.getpid() or _CON[1] != db:
+    if _CON is not None and _CON[0] != os.getpid():
+        _INHERITED.append(_CON)     # the parent's: never closed nor destroyed here (see _forkable)
+        _CON = None
+    if _CON is None or _CON[1] != db:
         from checks import warehouse
 
+        _close_span_con()
         _CON = (os.getpid(), db, warehouse.connect(db, read_only=True))
     return _CON[2]
 
@@ -693,7 +716,7 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
             import multiprocessing
 
             step = max(1, min(CHUNK, -(-n // (procs * 4))))
-            with multiprocessing.get_context("fork").Pool(procs) as pool:
+            with _forkable(), multiprocessing.get_context("fork").Pool(procs) as pool:
                 done = [x for part in pool.imap(_report_pages, [(i, min(n, i + step)) for i in range(0, n, step)])
                         for x in part]
         else:
