@@ -110,9 +110,12 @@ def short_sql(normed: str) -> str:
 
 
 def normalise(name: str) -> str:
-    """:func:`norm_sql` in Python (the same expression, run by DuckDB): one definition."""
+    """:func:`norm_sql` in Python (the same expression, run by DuckDB): one definition. Its own
+    in-memory connection, closed at once: never DuckDB's process-wide default one, whose threads a
+    forked process would inherit without them."""
     import duckdb
-    return duckdb.execute(f"SELECT {norm_sql('?')}", [name]).fetchone()[0]
+    with duckdb.connect() as con:
+        return con.execute(f"SELECT {norm_sql('?')}", [name]).fetchone()[0]
 
 
 def registry_rows(agencies: tuple[Agency, ...]) -> list[tuple]:
