@@ -81,10 +81,10 @@ def test_the_fast_reader_steps_aside_for_what_it_cannot_vouch_for(text):
     assert formats._read_csv_fast("f.csv", text.encode(), Limits()) is None
 
 
-def _slow_way(path, data: bytes) -> pd.DataFrame | str:
+def _slow_way(path, data: bytes, limits: Limits = Limits()) -> pd.DataFrame | str:
     """What read_extracted made before the fast reader read bytes: the whole text decoded, then read."""
     try:
-        df = formats._read_csv(path, formats._decode(path, data), Limits())
+        df = formats._read_csv(path, formats._decode(path, data), limits)
     except InputError as e:
         return str(e)
     for col in formats.COLUMNS:
@@ -124,3 +124,46 @@ def test_read_extracted_from_bytes_agrees_with_decoding_first(tmp_path, seed):
         pd.testing.assert_frame_equal(got, slow, check_dtype=True)
         fast_used += formats._read_csv_fast(f, data, Limits()) is not None
     assert fast_used > 30
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_file_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path, seed, monkeypatch):
+    """Over the row limit, the same one-line error (and line) as the slow way, or the same error that
+    comes before it (not UTF-8, a bad header); a file whose rows are its lines (no quote, no blank
+    line) is refused before pyarrow parses it (a 3 GB file took 46 s and 22 GB to be refused)."""
+    import pyarrow.csv as pacsv
+
+    rng = random.Random(seed)
+    early = 0
+    for k, text in enumerate(_texts(200, seed + 20)):
+        data = text.encode("utf-8")
+        if rng.random() < 0.6:
+            data = data.replace(b'"', b"")
+        pos = rng.randrange(len(data) + 1)
+        choice = rng.random()
+        if choice < 0.3:
+            data = data[:pos] + rng.choice(BYTES) + data[pos:]
+        elif choice < 0.4:
+            data = data.replace(b"source_line", rng.choice([b"agency", b"source_line,x"]), 1)
+        limits = Limits(max_rows=rng.choice([1, 2, 3, 5, 50]))
+        f = tmp_path / f"{k}.csv"
+        f.write_bytes(data)
+        slow = _slow_way(f, data, limits)
+        try:
+            got = formats.read_extracted(f, limits)
+        except InputError as e:
+            assert str(e) == slow, data
+            if "rows (the limit" in str(e):
+                with monkeypatch.context() as m:
+                    m.setattr(pacsv, "read_csv", lambda *a, **kw: pytest.fail("parsed"))
+                    try:
+                        formats._read_csv_fast(f, data, limits)
+                    except InputError as e2:
+                        assert str(e2) == slow
+                        early += 1
+                    except pytest.fail.Exception:
+                        assert b'"' in data or b"\n\n" in data.rstrip(b"\r\n") or b"\n\r\n" in data.rstrip(b"\r\n")
+            continue
+        assert not isinstance(slow, str), (data, slow)
+        pd.testing.assert_frame_equal(got, slow, check_dtype=True)
+    assert early > 10
