@@ -157,6 +157,24 @@ def _memory_limit() -> str:
     return value
 
 
+@contextlib.contextmanager
+def forkable():
+    """Around a ``fork`` without ``exec`` (the site's page workers, the kill test's children):
+    unreachable objects are collected first, here, and what the children inherit is frozen
+    (``gc.freeze``; a child must not leave the block, it ends with ``os._exit``), so that a child's
+    collector never destroys an object of its parent. A DuckDB
+    connection left to the collector is the case in point: destroyed in a forked process, it waits
+    forever for its parent's DuckDB threads, which do not exist there."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def connect(db: str | Path, *, read_only: bool = False, wait: float | None = None,
             verify: bool = False) -> duckdb.DuckDBPyConnection:
     """Open (and, unless read-only, create) the warehouse at ``db``.

@@ -13,7 +13,6 @@ end a rerun completes. No sleeps: the child is forked from this already-warm pro
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 import os
@@ -48,22 +47,20 @@ def _variant(folder: Path, i: int) -> Path:
 def _fork(fn, fault: str | None = None, kill_after: float | None = None) -> int:
     """Run ``fn()`` in a forked child; its exit status: 10 + what fn returns, -9 when killed, 99 on error.
 
-    Unreachable objects are collected before the fork, and the child never collects what it inherited
-    (``gc.freeze``): a DuckDB connection destroyed in the child would wait forever for the parent's
-    DuckDB threads, which do not exist there (it hung the suite once)."""
-    gc.collect()
-    pid = os.fork()
-    if pid == 0:
-        gc.freeze()
-        try:
-            warehouse._points = 0
-            if fault:
-                os.environ[warehouse.FAULT_ENV] = fault
-            else:
-                os.environ.pop(warehouse.FAULT_ENV, None)
-            os._exit(10 + int(fn() or 0))
-        except BaseException:          # noqa: BLE001 - any failure is an exit code
-            os._exit(99)
+    Forked under :func:`checks.warehouse.forkable`: a DuckDB connection destroyed in the child would
+    wait forever for the parent's DuckDB threads, which do not exist there (it hung the suite once)."""
+    with warehouse.forkable():
+        pid = os.fork()
+        if pid == 0:            # the child never leaves the block: what it inherited stays frozen
+            try:
+                warehouse._points = 0
+                if fault:
+                    os.environ[warehouse.FAULT_ENV] = fault
+                else:
+                    os.environ.pop(warehouse.FAULT_ENV, None)
+                os._exit(10 + int(fn() or 0))
+            except BaseException:          # noqa: BLE001 - any failure is an exit code
+                os._exit(99)
     if kill_after is not None:
         deadline = time.monotonic() + kill_after
         while time.monotonic() < deadline:

@@ -301,8 +301,9 @@ def test_cli_show_report_prune(built, tmp_path):
 
 def test_forked_page_workers_never_destroy_what_they_inherit(tmp_path):
     # a DuckDB connection destroyed in a forked worker waits forever for its parent's DuckDB threads:
-    # unreachable objects are collected in the parent before the fork, the workers' collector never
-    # sees what they inherited, and a parent's page connection is kept, never closed, in a worker
+    # unreachable objects are collected in the parent before the fork (warehouse.forkable, around the
+    # page workers' fork), the workers' collector never sees what they inherited, and a parent's page
+    # connection is kept, never closed, in a worker
     import gc
 
     from checks import site
@@ -317,7 +318,7 @@ def test_forked_page_workers_never_destroy_what_they_inherit(tmp_path):
             freed.append(os.getpid())
 
     Cycle()                     # unreachable at once; only the collector frees it
-    with site._forkable():
+    with warehouse.forkable():
         assert freed == [os.getpid()] and gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
 

@@ -23,7 +23,6 @@ Nothing here prints.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -514,22 +513,6 @@ CHUNK = 500
 """Report pages per chunk: the cells of one chunk are read (and held) at a time."""
 
 
-@contextlib.contextmanager
-def _forkable():
-    """Around forking workers: unreachable objects are collected first, here, and what the workers
-    inherit is frozen (``gc.freeze``), so that a worker's collector never destroys an object of its
-    parent. A DuckDB connection left to the collector is the case in point: destroyed in a forked
-    process, it waits forever for its parent's DuckDB threads, which do not exist there."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def _workers(pages: int, workers: int | None) -> int:
     """How many processes render the report pages: ``workers`` when given, else ``GONGKAI_SITE_WORKERS``
     or, from :data:`PARALLEL_FROM` pages on, the CPUs available (at most 4); 1 where fork is missing, and
@@ -610,7 +593,7 @@ def _span_con(db):
     """This process's read-only connection to ``db`` for :func:`_cells` (opened on first use)."""
     global _CON
     if _CON is not None and _CON[0] != os.getpid():
-        _INHERITED.append(_CON)     # the parent's: never closed nor destroyed here (see _forkable)
+        _INHERITED.append(_CON)     # the parent's: never closed nor destroyed here (warehouse.forkable)
         _CON = None
     if _CON is None or _CON[1] != db:
         from checks import warehouse
@@ -715,8 +698,10 @@ def build_site(db: str | Path, out: str | Path, *, run_id: str | None = None, la
         if procs > 1:
             import multiprocessing
 
+            from checks.warehouse import forkable
+
             step = max(1, min(CHUNK, -(-n // (procs * 4))))
-            with _forkable(), multiprocessing.get_context("fork").Pool(procs) as pool:
+            with forkable(), multiprocessing.get_context("fork").Pool(procs) as pool:
                 done = [x for part in pool.imap(_report_pages, [(i, min(n, i + step)) for i in range(0, n, step)])
                         for x in part]
         else:
