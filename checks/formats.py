@@ -205,16 +205,18 @@ def _read_csv(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     return _read_csv_python(path, text, limits)
 
 
-def _refuse_long_early(path: Path, data: bytes, header: list[str], start: int, end: int, limits: Limits) -> None:
+def _refuse_long_early(path: Path, data: bytes, header: list[str], start: int, end: int, newlines: int,
+                       limits: Limits) -> None:
     """Refuse a file over the row limit before parsing it, with the error the Python reader would
     give (its line: the first row past the limit), when its rows are its lines: no quote, no blank
-    line, no NUL between ``start`` (the first row) and ``end`` (the last line end stripped). The
+    line, no NUL between ``start`` (the first row) and ``end`` (the last line end stripped;
+    ``newlines``: the line ends from ``start`` on, counted by the caller). The
     errors that come before it on the slow way come first here too: not UTF-8 (the file is then left
     to it), then the header. Otherwise nothing is decided here."""
     import numpy as np
     import pyarrow as pa
 
-    rows = data.count(b"\n", start, end) + 1
+    rows = newlines - data.count(b"\n", end) + 1
     if rows <= limits.max_rows or data.find(b'"', start, end) >= 0 or data.find(b"\x00", start, end) >= 0 \
             or data.find(b"\n\n", start, end) >= 0 or data.find(b"\n\r\n", start, end) >= 0:
         return
@@ -270,7 +272,7 @@ def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | No
     newlines = data.count(b"\n", start)
     if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
         return None
-    _refuse_long_early(path, data, header, start, end, limits)
+    _refuse_long_early(path, data, header, start, end, newlines, limits)
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
