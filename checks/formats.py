@@ -46,6 +46,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,9 +83,16 @@ class InputError(UserError):
         return (type(self), (self.path, self.problem, self.line))
 
 
+class TooBig(InputError):
+    """A file over the limits (:class:`Limits`): not read whole. The loader reads such an
+    extracted-statistics file in parts instead (CSV and Parquet, :func:`iter_extracted`)."""
+
+
 @dataclass(frozen=True)
 class Limits:
-    """How big an input may be. A bigger file or table is refused with a message, never read whole.
+    """How big an input may be to be read whole. A bigger file or table is never read whole: a report
+    text or a JSON-lines file is refused with a message (:class:`TooBig`); the loader reads a CSV or
+    Parquet file of extracted statistics in parts instead (memory stays bounded however big it is).
 
     Defaults: 50 MB per file, 1,000,000 rows (lines) per table; environment variables
     ``GONGKAI_MAX_FILE_MB`` and ``GONGKAI_MAX_ROWS`` change them.
@@ -139,7 +147,7 @@ def check_file(path: str | Path, limits: Limits | None = None) -> os.stat_result
                 else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
         raise InputError(path, f"skipped: {kind}, not a regular file")
     if st.st_size > limits.max_bytes:
-        raise InputError(path, f"the file is too big ({st.st_size / 1024 / 1024:.1f} MB; the limit is "
+        raise TooBig(path, f"the file is too big ({st.st_size / 1024 / 1024:.1f} MB; the limit is "
                                f"{limits.max_bytes / 1024 / 1024:g} MB, GONGKAI_MAX_FILE_MB): not read")
     return st
 
@@ -158,13 +166,13 @@ def read_bytes(path: str | Path, limits: Limits | None = None) -> bytes:
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
     if len(data) > limits.max_bytes:
-        raise InputError(path, f"the file is too big (over the {limits.max_bytes / 1024 / 1024:g} MB limit, "
+        raise TooBig(path, f"the file is too big (over the {limits.max_bytes / 1024 / 1024:g} MB limit, "
                                "GONGKAI_MAX_FILE_MB): not read")
     return data
 
 
 def too_many_rows(path: str | Path, rows: int, limits: Limits, line: int | None = None) -> InputError:
-    return InputError(path, f"the table has more than {limits.max_rows:,} rows (the limit, GONGKAI_MAX_ROWS): "
+    return TooBig(path, f"the table has more than {limits.max_rows:,} rows (the limit, GONGKAI_MAX_ROWS): "
                             "nothing was loaded from it", line)
 
 
@@ -176,11 +184,13 @@ def _decode(path: Path, data: bytes) -> str:
     if b"\x00" in data[:65536]:
         kind = "a CSV" if path.suffix.lower() == ".csv" else "a JSON-lines"
         raise InputError(path, f"not {kind} file: it holds binary data")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(path, f"not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
+        at = bom + e.start          # the offset in the file, BOM included
+        line = data[:at].count(b"\n") + 1
+        raise InputError(path, f"not UTF-8 text (byte 0x{data[at]:02x} at offset {at}); "
                                "save it as UTF-8", line) from None
 
 
@@ -229,23 +239,9 @@ def _refuse_long_early(path: Path, data: bytes, header: list[str], start: int, e
     raise too_many_rows(path, rows, limits, limits.max_rows + 2)
 
 
-def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | None:
-    """The common case read by pyarrow's CSV parser straight from the file's bytes: UTF-8 text (with or
-    without BOM), a well-formed file, one record per line (no line break inside a field, no blank line,
-    ``\n`` or ``\r\n`` line ends), every row with the header's number of fields, within the row limit.
-    None for anything else: the file is then decoded (:func:`_decode`) and read by the Python reader
-    (:func:`_read_csv_python`), which finds what is wrong and says so with its line.
-
-    The whole text is never decoded here: pyarrow checks that every field is UTF-8 (the bytes between
-    fields are ASCII commas, quotes and line ends) and the header line is decoded on its own, so a
-    frame comes back only for a file :func:`_decode` accepts, and it is the one the Python reader would
-    make (``tests/test_formats.py`` compares them, on text and on random bytes). Errors come in the
-    same order as on the slow way: an empty, UTF-16, binary, one-line or non-UTF-8 file goes there;
-    the header is checked only once the whole file is known to be UTF-8."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+def _fast_header(data: bytes) -> tuple[list[str], int] | None:
+    """The header of a CSV file's bytes when it is one simple line (UTF-8, ``\n`` or ``\r\n`` end, after
+    an optional BOM), and where the rows start; None for anything else (the Python reader decides)."""
     if not data or data.isspace() or data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:65536]:
         return None
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
@@ -263,16 +259,27 @@ def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | No
         return None
     if reader.line_num != 1:
         return None
-    start = cut + 1
+    return header, cut + 1
+
+
+def _fast_rows(data: bytes, start: int, header: list[str], max_rows: int | None = None) -> pd.DataFrame | None:
+    """Rows of ``data[start:]`` (whole lines, after the header) read by pyarrow, when each record is one
+    line: no line break inside a field, no blank line, ``\n`` or ``\r\n`` line ends, every row with the
+    header's number of fields, every field UTF-8, quotes as the Python reader (strict) reads them; at
+    most ``max_rows`` rows. None otherwise. ``_line`` counts the rows from 0 (the caller adds the line
+    of the first one); ``_error`` is ''."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     end = len(data)
     while end > start and data[end - 1] in b"\r\n":
         end -= 1
-    if end == start:            # nothing but line ends after the header: the Python reader says what is wrong
+    if end == start:            # nothing but line ends: the Python reader says what is wrong
         return None
     newlines = data.count(b"\n", start)
     if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
         return None
-    _refuse_long_early(path, data, header, start, end, newlines, limits)
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
@@ -284,18 +291,49 @@ def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | No
                                                  check_utf8=True))
     except (pa.ArrowException, ValueError):
         return None
-    _check_header(path, header)         # the file is UTF-8 throughout: the header's errors come first
     n = table.num_rows
-    if not n or n > limits.max_rows or newlines != (n if data.endswith(b"\n") else n - 1):
+    if not n or (max_rows is not None and n > max_rows) or newlines != (n if data.endswith(b"\n") else n - 1):
         return None
     if data.find(b'"', start) >= 0 and not _same_quoted_rows(data[start:], table):
         return None
     df = table.rename_columns(header).to_pandas(
         types_mapper=lambda t: pd.StringDtype() if t == pa.large_string() else None)
     # what assigning lists (range, [""] * n) makes, without a Python object per row
-    df[LINE] = np.arange(2, n + 2, dtype=np.int64)
+    df[LINE] = np.arange(0, n, dtype=np.int64)
     df[ERROR] = pd.array(pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, np.int64)),
                                                           pa.py_buffer(b"")), dtype=_LIST_STR)
+    return df
+
+
+def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | None:
+    """The common case read by pyarrow's CSV parser straight from the file's bytes: UTF-8 text (with or
+    without BOM), a well-formed file, one record per line (no line break inside a field, no blank line,
+    ``\n`` or ``\r\n`` line ends), every row with the header's number of fields, within the row limit.
+    None for anything else: the file is then decoded (:func:`_decode`) and read by the Python reader
+    (:func:`_read_csv_python`), which finds what is wrong and says so with its line.
+
+    The whole text is never decoded here: pyarrow checks that every field is UTF-8 (the bytes between
+    fields are ASCII commas, quotes and line ends) and the header line is decoded on its own, so a
+    frame comes back only for a file :func:`_decode` accepts, and it is the one the Python reader would
+    make (``tests/test_formats.py`` compares them, on text and on random bytes). Errors come in the
+    same order as on the slow way: an empty, UTF-16, binary, one-line or non-UTF-8 file goes there;
+    the header is checked only once the whole file is known to be UTF-8."""
+    got = _fast_header(data)
+    if got is None:
+        return None
+    header, start = got
+    end = len(data)
+    while end > start and data[end - 1] in b"\r\n":
+        end -= 1
+    if end == start:
+        return None
+    if data.find(b"\r", start) < 0 or data.count(b"\r", start) == data.count(b"\r\n", start):
+        _refuse_long_early(path, data, header, start, end, data.count(b"\n", start), limits)
+    df = _fast_rows(data, start, header, limits.max_rows)
+    if df is None:
+        return None
+    _check_header(path, header)         # the file is UTF-8 throughout: the header's errors come first
+    df[LINE] += 2
     return df
 
 
@@ -417,6 +455,267 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
     df[LINE] = range(1, len(df) + 1)
     df[ERROR] = ""
     return df
+
+
+STREAM_BLOCK_BYTES = 16 << 20
+"""A file read in parts is cut into blocks of about this many bytes, at line ends."""
+STREAM_ROWS = 100_000
+"""Rows per frame where a file read in parts is read row by row (the Python reader, Parquet)."""
+
+
+@dataclass(frozen=True)
+class CsvBlock:
+    """Bytes ``start`` to ``end`` of a CSV file: whole lines after its one-line header."""
+
+    path: str
+    header: tuple[str, ...]
+    start: int
+    end: int
+
+
+def _head_errors(path: Path, head: bytes, size: int) -> None:
+    """The errors :func:`_decode` gives from a file's first bytes (empty, UTF-16, binary)."""
+    if size <= len(head) and not head.strip():
+        raise InputError(path, "the file is empty")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, "the file is UTF-16; the extracted-statistics format is UTF-8")
+    if b"\x00" in head[:65536]:
+        raise InputError(path, "not a CSV file: it holds binary data")
+    if size <= len(head):
+        try:
+            _read_csv(path, head.decode("utf-8-sig"), Limits(max_rows=0))
+        except UnicodeDecodeError:
+            pass
+        except InputError as e:
+            if e.line == 1 and e.problem.startswith("not a CSV file with a header row"):
+                raise
+
+
+def csv_blocks(path: str | Path, block_bytes: int = STREAM_BLOCK_BYTES) -> tuple[list[str], int, list[CsvBlock]] | None:
+    """A CSV file's header, where its rows start and the rows cut into blocks of whole lines; None when
+    its header is not one simple line (:func:`iter_extracted` then reads it all the Python way).
+    Raises :class:`InputError` for what the file's first bytes show (empty, UTF-16, binary, the header)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            head = f.read(1 << 16)
+            _head_errors(path, head, size)
+            got = _fast_header(head)
+            if got is None:
+                return None
+            header, start = got
+            _check_header(path, header)
+            blocks, pos = [], start
+            while pos < size:
+                end = pos + block_bytes
+                if end >= size:
+                    end = size
+                else:
+                    f.seek(end)
+                    while True:
+                        window = f.read(1 << 16)
+                        cut = window.find(b"\n")
+                        if cut >= 0:
+                            end += cut + 1
+                            break
+                        if not window:
+                            break
+                        end += len(window)
+                    end = min(end, size)
+                blocks.append(CsvBlock(str(path), tuple(header), pos, end))
+                pos = end
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    return header, start, blocks
+
+
+def read_block(block: CsvBlock) -> tuple[int, pd.DataFrame] | None:
+    """A block's rows the fast way (:func:`_fast_rows`; ``_line`` from 0) and its count of line ends,
+    or None when they cannot be read so (the Python reader reads on from the block's start)."""
+    try:
+        with open(block.path, "rb") as f:
+            f.seek(block.start)
+            data = f.read(block.end - block.start)
+    except OSError as e:
+        raise InputError(block.path, f"cannot read the file ({e.strerror or e})") from None
+    if len(data) != block.end - block.start:
+        return None
+    df = _fast_rows(data, 0, list(block.header))
+    if df is None:
+        return None
+    for col in COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    return data.count(b"\n"), df
+
+
+def _utf8_error(path: Path, start: int, first_line: int) -> InputError | None:
+    """The error :func:`_decode` gives for the first byte from ``start`` on that is not UTF-8
+    (its line counted from ``first_line`` at ``start``), or None when there is none."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    pos, line = start, first_line
+    with open(path, "rb") as f:
+        f.seek(start)
+        for block in iter(lambda: f.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as e:
+                # the decoder holds back at most 3 bytes of an unfinished character from the block before
+                held = len(e.object) - len(block)
+                at = pos - held + e.start
+                f.seek(start)
+                before = f.read(at - start)
+                line = first_line + before.count(b"\n")
+                return InputError(path, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {at}); "
+                                        "save it as UTF-8", line)
+            pos += len(block)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as e:
+            at = pos - len(e.object) + e.start
+            f.seek(start)
+            line = first_line + f.read(at - start).count(b"\n")
+            return InputError(path, f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {at}); "
+                                    "save it as UTF-8", line)
+    return None
+
+
+def _iter_csv_python(path: Path, start: int, first_line: int, header: list[str] | None, rows: int,
+                     seen: int) -> Iterator[pd.DataFrame]:
+    """:func:`_read_csv_python` from byte ``start`` on (the line ``first_line``; ``header`` None: the
+    file's start, header included), ``rows`` rows per frame; ``seen``: rows read before ``start``."""
+    lines_before = first_line - 1 if header is not None else 0
+    try:
+        with open(path, "rb") as raw:
+            raw.seek(start)
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig" if start == 0 else "utf-8", newline="")
+            reader = csv.reader(text, strict=True)
+            if header is None:
+                try:
+                    header = [h.strip() for h in next(reader)]
+                except (StopIteration, csv.Error) as e:
+                    raise InputError(path, f"not a CSV file ({e})", 1) from None
+                _check_header(path, header)
+            n = len(header)
+            rows_, lines, errors = [], [], []
+            line, last_error, last_line = first_line, "", first_line
+            try:
+                for rec in reader:
+                    if rec:
+                        last_error = "" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}"
+                        rows_.append((rec + [""] * n)[:n])
+                        lines.append(line)
+                        errors.append(last_error)
+                        last_line = line
+                        seen += 1
+                        if len(rows_) >= rows:
+                            yield _python_frame(rows_, header, lines, errors)
+                            rows_, lines, errors = [], [], []
+                    line = lines_before + reader.line_num + 1
+            except csv.Error as e:
+                raise InputError(path, f"the file is cut off or malformed ({e}); nothing was loaded from it",
+                                 line) from None
+            if rows_:
+                yield _python_frame(rows_, header, lines, errors)
+            raw.seek(-1, os.SEEK_END)
+            ends_line = raw.read(1) in (b"\n", b"\r")
+    except UnicodeDecodeError:
+        raise (_utf8_error(path, start, first_line if header is not None else 1)
+               or InputError(path, "not UTF-8 text; save it as UTF-8")) from None
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    if not seen:
+        raise InputError(path, "the file has a header but no data rows")
+    if not ends_line and last_error:
+        raise InputError(path, f"the file is cut off: its last row is incomplete ({last_error})", last_line)
+
+
+def _python_frame(rows: list, header: list[str], lines: list, errors: list) -> pd.DataFrame:
+    """A frame of rows as :func:`_read_csv_python` makes it, with every column of the format."""
+    df = pd.DataFrame(rows, columns=header, dtype="string")
+    df[LINE] = lines
+    df[ERROR] = errors
+    for col in COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
+    return df
+
+
+def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """:func:`_read_parquet` in frames of ``rows`` rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    line = 1
+    try:
+        pf = pq.ParquetFile(path)
+        _check_header(path, pf.schema_arrow.names)
+        for batch in pf.iter_batches(batch_size=rows):
+            df = batch.to_pandas().fillna("").astype("string")
+            df[LINE] = range(line, line + len(df))
+            df[ERROR] = ""
+            line += len(df)
+            for col in COLUMNS:
+                if col not in df.columns:
+                    df[col] = ""
+            yield df
+    except (pa.ArrowException, OSError, ValueError, TypeError) as e:
+        msg = (str(e).splitlines() or [type(e).__name__])[0]
+        raise InputError(path, f"not a readable Parquet file ({one_line(msg)[:200]})") from None
+    if line == 1:
+        raise InputError(path, "the Parquet file has no rows")
+
+
+def iter_extracted(path: str | Path, block_bytes: int = STREAM_BLOCK_BYTES, rows: int = STREAM_ROWS,
+                   read_blocks=None) -> Iterator[tuple]:
+    """A CSV or Parquet file of extracted statistics read in parts, in file order, never whole: an
+    iterator of tuples whose first item is a frame of rows. Put together, the frames are the frame
+    :func:`read_extracted` makes of the file with no limits (``tests/test_formats.py`` compares
+    them), and a file it refuses raises the same :class:`InputError` (an error may come after some
+    parts: the caller keeps the parts apart until the end; a file wrong in two ways may name the one
+    further on, as the whole-file reader says which comes first in its own order).
+
+    A CSV file is cut into blocks of about ``block_bytes`` at line ends. Each block is read the fast
+    way (:func:`read_block`) while its lines are its records; from the first block that is not, the
+    rest is read by the Python reader, ``rows`` rows per frame. ``read_blocks(blocks)``: an iterator of
+    the outcome of :func:`read_block` for each block in order (e.g. read in another process), whose
+    tuples may carry more frames after the rows (each gets the same line numbers); by default they
+    are read here, one by one."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        for df in _iter_parquet(path, rows):
+            yield (df,)
+        return
+    if EXTENSIONS.get(path.suffix.lower()) != "csv":
+        raise InputError(path, f"a {path.suffix} file is not read in parts (CSV and Parquet are): not read")
+    planned = csv_blocks(path, block_bytes)
+    if planned is None:
+        yield from ((df,) for df in _iter_csv_python(path, 0, 2, None, rows, 0))
+        return
+    header, start, blocks = planned
+    outcomes = read_blocks(blocks) if read_blocks is not None else map(read_block, blocks)
+    line, seen = 2, 0
+    try:
+        for block in blocks:
+            got = next(outcomes, None)
+            if got is None:
+                yield from ((df,) for df in _iter_csv_python(path, block.start, line, list(block.header), rows, seen))
+                return
+            newlines, *frames = got
+            for df in frames:
+                if df is not None:
+                    df[LINE] = df[LINE].to_numpy() + line
+            line += newlines
+            seen += len(frames[0])
+            yield tuple(frames)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()
+    if not blocks:         # a header and nothing else: the Python reader says so
+        yield from ((df,) for df in _iter_csv_python(path, start, 2, header, rows, 0))
 
 
 def read_extracted(path: str | Path, limits: Limits | None = None, data: bytes | None = None) -> pd.DataFrame:

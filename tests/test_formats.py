@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,6 +12,7 @@ from checks import formats
 from checks.formats import InputError, Limits
 
 HEADER = "agency,year,template,item,column,raw,source_file,source_line"
+SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "000_ebde6dcd4a6dec74.csv"
 PIECES = ["a", "测", " ", ",", '"', '""', "\n", "\r\n", "\r", "\x00", "\t", "1", "'", "\u00a0"]
 
 
@@ -167,3 +169,60 @@ def test_a_file_over_the_row_limit_is_refused_before_it_is_parsed(tmp_path, seed
         assert not isinstance(slow, str), (data, slow)
         pd.testing.assert_frame_equal(got, slow, check_dtype=True)
     assert early > 10
+
+
+def _streamed(path, rng: random.Random) -> pd.DataFrame | str:
+    try:
+        parts = [t[0] for t in formats.iter_extracted(path, block_bytes=rng.choice([1, 7, 40, 200, 1 << 20]),
+                                                      rows=rng.choice([1, 2, 3, 1000]))]
+    except InputError as e:
+        return str(e)
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_file_read_in_parts_is_the_file_read_whole(tmp_path, seed):
+    """Read in blocks (the fast way while a block's lines are its records, the Python reader from the
+    first block that is not), the parts put together are the frame read whole, or the same one-line
+    error: on the random texts and bytes above, blocks from 1 byte (every line its own block) up."""
+    rng = random.Random(seed)
+    unlimited = Limits(max_bytes=1 << 40, max_rows=1 << 40)
+    compared = errors = 0
+    for k, text in enumerate(_texts(300, seed + 20)):
+        data = text.encode("utf-8")
+        if rng.random() < 0.4:
+            pos = rng.randrange(len(data) + 1)
+            data = data[:pos] + rng.choice(BYTES) + data[pos:]
+        # longer files too: many blocks, a fault anywhere in them
+        if rng.random() < 0.3:
+            body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+            data = data + body * rng.randint(1, 5)
+        f = tmp_path / f"{k}.csv"
+        f.write_bytes(data)
+        try:
+            whole = formats.read_extracted(f, unlimited)
+        except InputError as e:
+            whole = str(e)
+        parts = _streamed(f, rng)
+        if isinstance(whole, str):
+            errors += 1
+            assert isinstance(parts, str) and parts.startswith(str(f)), (data, whole, parts)
+            # the whole-file reader decodes all the text before it reads a row: with a byte that is not
+            # UTF-8 further on, it names that byte where the parts name a fault before it
+            if "not UTF-8" in parts or "not UTF-8" not in whole:
+                assert parts == whole, (data, whole, parts)
+            continue
+        assert not isinstance(parts, str), (data, parts)
+        pd.testing.assert_frame_equal(parts, whole, check_dtype=True)
+        compared += 1
+    assert compared > 60 and errors > 20
+
+
+def test_a_parquet_file_read_in_parts_is_the_file_read_whole(tmp_path):
+    src = formats.read_extracted(SAMPLE)
+    f = tmp_path / "x.parquet"
+    formats.write_extracted(src, f)
+    whole = formats.read_extracted(f)
+    parts = [t[0] for t in formats.iter_extracted(f, rows=7)]
+    assert len(parts) == -(-len(whole) // 7)
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_dtype=True)
