@@ -91,21 +91,20 @@ class TableSchema:
             out.append(f"CAST({e} AS {c.sql}) AS {c.quoted}")
         return "SELECT " + ",\n       ".join(out)
 
-    def insert_frame(self, con, frame, view: str = "gk_insert_df", empty_as_null: tuple[str, ...] = (),
-                     table: str | None = None) -> None:
+    def insert_frame(self, con, frame, empty_as_null: tuple[str, ...] = (), table: str | None = None) -> None:
         """Insert a pandas frame (columns by name; missing ones take their default) into the table
         (or into ``table``, another table of the same columns, e.g. a staging copy).
 
-        Columns named in ``empty_as_null`` store an empty string as NULL."""
-        con.register(view, frame)
-        try:
-            present = [c for c in self.columns if c.name in frame.columns]
-            casts = ", ".join(
-                f"CAST({f'nullif({c.quoted}, {chr(39) * 2})' if c.name in empty_as_null else c.quoted} AS {c.sql}) "
-                f"AS {c.quoted}" for c in present)
-            con.execute(f"INSERT INTO {table or self.name} BY NAME SELECT {casts} FROM {view}")
-        finally:
-            con.unregister(view)
+        Columns named in ``empty_as_null`` store an empty string as NULL. The frame is read from a
+        variable of this function (DuckDB's replacement scan), not registered as a view: inside a
+        transaction a view, even dropped, holds its frame until the transaction ends (a file loaded
+        in parts grew by all its rows)."""
+        present = [c for c in self.columns if c.name in frame.columns]
+        casts = ", ".join(
+            f"CAST({f'nullif({c.quoted}, {chr(39) * 2})' if c.name in empty_as_null else c.quoted} AS {c.sql}) "
+            f"AS {c.quoted}" for c in present)
+        gk_insert_df = frame      # noqa: F841 - read by the query below
+        con.execute(f"INSERT INTO {table or self.name} BY NAME SELECT {casts} FROM gk_insert_df")
 
     def records(self, cursor) -> list[dict]:
         """The rows of an executed query as dicts keyed by column name."""

@@ -30,8 +30,8 @@ import pandas as pd
 
 from checks import waiting as _waiting
 from checks.errors import UserError
-from checks.formats import (EXTENSIONS, InputError, Limits, check_file, is_folder, one_line, read_bytes,
-                            read_extracted)
+from checks.formats import (EXTENSIONS, InputError, Limits, TooBig, check_file, is_folder, one_line, read_block,
+                            read_bytes, read_extracted)
 from checks.tables import (CELLS, CELLS_EMPTY_AS_NULL, EXTRACTION_ISSUES, NARRATIVE, QUARANTINE, REPORTS,
                            SUBMISSIONS, warehouse_sql)
 
@@ -428,7 +428,8 @@ def _read(path: Path, limits: Limits, data: bytes | None = None):
 
 
 def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
-    """A companion file (narrative counts, extraction issues) as a frame of strings."""
+    """A companion file (narrative counts, extraction issues) as a frame of strings; :class:`TooBig`
+    over the limits."""
     check_file(path, limits)
     what = "narrative" if kind == ".narrative" else "issues"
     try:
@@ -444,6 +445,14 @@ def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
     except Exception as e:    # pyarrow and pandas parser errors
         raise InputError(path, f"cannot read this {what} companion file ({type(e).__name__}: "
                                f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
+    df = _side_frame(path, what, kind, df)
+    if len(df) > limits.max_rows:
+        raise TooBig(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
+    return df
+
+
+def _side_frame(path: Path, what: str, kind: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A companion file's rows, their columns checked, as strings."""
     df.columns = [str(c) for c in df.columns]
     if df.columns.duplicated().any():
         raise InputError(path, f"this {what} companion file names a column twice; nothing was loaded from its "
@@ -452,8 +461,6 @@ def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
     if missing:
         raise InputError(path, f"not {'a narrative' if what == 'narrative' else 'an issues'} companion file: missing column(s) {', '.join(missing)}; nothing "
                                "was loaded from its cells file either", 1)
-    if len(df) > limits.max_rows:
-        raise InputError(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
     if all(isinstance(df[c].dtype, pd.StringDtype) for c in df.columns):
         return df.fillna("").astype("string")       # read as text (CSV): no per-value conversion needed
     return df.astype(object).where(df.notna(), None).map(lambda v: "" if v is None else str(v)).astype("string")
@@ -537,6 +544,7 @@ class _Staged:
     issues: pd.DataFrame | None = None
     report: object = None           # checks.extract.model.ReportResult
     prepared: pd.DataFrame | None = None    # contract.prepare(cells), when a worker did it
+    streamed: bool = False          # over the limits: read in parts by :func:`_store_stream`
 
 
 def _report_keys(cells: pd.DataFrame) -> frozenset:
@@ -928,8 +936,17 @@ def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limit
            db, pre: tuple | None = None) -> _Staged | None:
     """Read one file (nothing written): None when it is already loaded or cannot be read (``res`` says).
     ``pre``: the report file's outcome of :func:`_extract_for_load`, when a worker extracted it, or
-    the extracted-statistics file's outcome of :func:`_read_for_load`, when a worker read it."""
+    the extracted-statistics file's outcome of :func:`_read_for_load`, when a worker read it.
+    A CSV or Parquet file over the limits is staged to be read in parts (kind ``stream``)."""
     def step():
+        try:
+            return read()
+        except TooBig:
+            if not _streamable(path):
+                raise
+            return _stream_staged(path, res, loaded)
+
+    def read():
         if pre is not None and path.suffix.lower() not in _report_suffixes():
             sha, got, err = pre
             if sha is not None and _already_loaded(loaded, sha, res):
@@ -1037,10 +1054,30 @@ def _prepare(chunk: list[_Staged], cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _store(con, chunk: list[_Staged]) -> None:
-    from checks import contract
-
     cells, narrative, issues = _chunk_frames(chunk)
     frame = _prepare(chunk, cells)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        base = _next_id(con, "submissions", "submission_id")
+        report_ids = _store_rows(con, chunk, cells, frame, base)
+        _insert_side(con, narrative, issues, _report_lookup(con, report_ids), base)
+        fault_point("side")
+        _insert_submissions(con, chunk)
+        fault_point("commit")
+        con.execute("COMMIT")
+    except BaseException:
+        rollback(con)
+        raise
+    fault_point("committed")
+    _say_loaded(chunk)
+
+
+def _store_rows(con, chunk: list[_Staged], cells: pd.DataFrame, frame: pd.DataFrame, base: int) -> dict:
+    """Validate rows (``cells`` of :func:`_chunk_frames`, ``frame`` prepared from them) and insert their
+    reports, cells and quarantined rows, in the open transaction, the chunk's files numbered from
+    submission ``base``: each file's counts set. Returns the report ids (see :func:`_insert_reports`)."""
+    from checks import contract
+
     frame["_file"] = cells["_file"].to_numpy()
     good, bad = contract.validate(frame)
     good, odd = _split_reports(good)
@@ -1050,37 +1087,31 @@ def _store(con, chunk: list[_Staged]) -> None:
     for i, s in enumerate(chunk):
         _reset(s.res)
         s.res.rows_total, s.res.rows_quarantined = int(totals.get(i, 0)), int(quarantined.get(i, 0))
+        s.res.submission_id = base + i
     for f, reason in zip(bad["_file"].tolist(), bad["reason"].tolist()) if len(bad) else ():
         for r in str(reason).split("; "):
             chunk[f].res.reasons[r.split(" (")[0].split(":")[0]] += 1
+    report_ids = _insert_reports(con, good, base, chunk)
+    fault_point("reports")
+    _insert_cells(con, good, report_ids)
+    fault_point("cells")
+    if os.environ.get(FAULT_ENV) == "kill-mid-load":
+        os.kill(os.getpid(), signal.SIGKILL)
+    _insert_quarantine(con, bad, cells, base, chunk)
+    fault_point("quarantine")
+    return report_ids
 
-    con.execute("BEGIN TRANSACTION")
-    try:
-        base = _next_id(con, "submissions", "submission_id")
-        for i, s in enumerate(chunk):
-            s.res.submission_id = base + i
-        report_ids = _insert_reports(con, good, base, chunk)
-        fault_point("reports")
-        _insert_cells(con, good, report_ids)
-        fault_point("cells")
-        if os.environ.get(FAULT_ENV) == "kill-mid-load":
-            os.kill(os.getpid(), signal.SIGKILL)
-        _insert_quarantine(con, bad, cells, base, chunk)
-        fault_point("quarantine")
-        _insert_side(con, narrative, issues, report_ids, base)
-        fault_point("side")
-        SUBMISSIONS.insert_frame(con, pd.DataFrame({
-            "submission_id": [s.res.submission_id for s in chunk], "file": [str(s.path) for s in chunk],
-            "sha256": [s.sha for s in chunk], "kind": [s.kind for s in chunk],
-            "loaded_at": pd.Timestamp.now().floor("us"),
-            **{k: [getattr(s.res, k) for s in chunk] for k in (
-                "rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged")}}))
-        fault_point("commit")
-        con.execute("COMMIT")
-    except BaseException:
-        rollback(con)
-        raise
-    fault_point("committed")
+
+def _insert_submissions(con, chunk: list[_Staged]) -> None:
+    SUBMISSIONS.insert_frame(con, pd.DataFrame({
+        "submission_id": [s.res.submission_id for s in chunk], "file": [str(s.path) for s in chunk],
+        "sha256": [s.sha for s in chunk], "kind": [s.kind for s in chunk],
+        "loaded_at": pd.Timestamp.now().floor("us"),
+        **{k: [getattr(s.res, k) for s in chunk] for k in (
+            "rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged")}}))
+
+
+def _say_loaded(chunk: list[_Staged]) -> None:
     for s in chunk:
         res = s.res
         parts = [f"{res.reports_new} new report(s)"]
@@ -1178,8 +1209,11 @@ def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, base: int, c
 
 
 def _report_lookup(con, report_ids: dict) -> dict:
-    """(agency_key or agency, year as text) → current report_id, for the given report keys."""
-    keys = pd.DataFrame([(str(k), int(y)) for k, y in report_ids], columns=["agency_key", "year"])
+    """(agency_key or agency, year as text) → current report_id, for the reports added (the keys of
+    ``report_ids`` whose value is not None: an unchanged report keeps the narrative and issues it came
+    with)."""
+    keys = pd.DataFrame([(str(k), int(y)) for (k, y), v in report_ids.items() if v is not None],
+                        columns=["agency_key", "year"])
     if keys.empty:
         return {}
     with registered(con, "_keys_in", keys):
@@ -1201,10 +1235,10 @@ def _int32(s: pd.Series) -> pd.Series:
     return num.where(ok).astype("Int64")
 
 
-def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | None, report_ids: dict,
+def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | None, lookup: dict,
                  base: int) -> None:
-    # only the reports this chunk added: an unchanged report keeps the narrative and issues it came with
-    lookup = _report_lookup(con, {k: v for k, v in report_ids.items() if v is not None})
+    """Insert companion rows (narrative counts, extraction issues), each with the report ``lookup``
+    (:func:`_report_lookup`) finds for its agency and year."""
 
     def rid_of(df: pd.DataFrame) -> list:
         keys = zip(df.get("agency", pd.Series([""] * len(df))).astype(str).str.strip(),
@@ -1239,6 +1273,339 @@ def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | Non
         EXTRACTION_ISSUES.insert_frame(con, i)
 
 
+class _NotTogether(Exception):
+    """A file read in parts names a report again after the part that held its rows was stored."""
+
+
+def _streamable(path: Path) -> bool:
+    """A file the loader reads in parts when it is over the limits: CSV or Parquet extracted statistics."""
+    return path.suffix.lower() in (".csv", ".parquet") and path.suffix.lower() not in _report_suffixes()
+
+
+def _stream_staged(path: Path, res: FileResult, loaded: dict) -> _Staged | None:
+    """A file over the limits staged to be read in parts (:func:`_store_stream`); None when its bytes
+    were loaded before."""
+    from checks import formats
+
+    check_file(path, Limits(max_bytes=1 << 62))
+    if path.suffix.lower() == ".csv":
+        formats.csv_blocks(path, 1 << 62)   # what its first bytes show (binary, no header …) before it is hashed
+    try:
+        sha = _sha256(path)
+    except OSError as e:
+        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
+    if _already_loaded(loaded, sha, res):
+        return None
+    return _Staged(path, res, sha, "extracted", frozenset(), 0, streamed=True)
+
+
+def _read_block_prepared(block, spool: str | None):
+    """:func:`checks.formats.read_block` and the rows prepared (in a worker process): (line ends,
+    cells, prepared cells or None, recipe of :func:`_lean` or None), frames spooled when ``spool``
+    is given; None when the block is not read the fast way."""
+    got = read_block(block)
+    if got is None:
+        return None
+    newlines, cells = got
+    try:
+        from checks import contract
+        prepared = contract.prepare(cells)
+    except Exception:       # noqa: BLE001 - the loading process prepares them (and reports the failure)
+        prepared = None
+    recipe = None
+    if spool is not None:
+        if prepared is not None:
+            cells, recipe = _lean(cells, prepared)
+        cells = _spooled(cells, os.path.join(spool, f"{os.getpid()}-{next(_SPOOL_IDS)}.arrow"))
+        prepared = _spooled(prepared, os.path.join(spool, f"{os.getpid()}-{next(_SPOOL_IDS)}.arrow"))
+    return newlines, cells, prepared, recipe
+
+
+def _block_reads(workers: int):
+    """``read_blocks`` for :func:`checks.formats.iter_extracted`: blocks read and prepared one spawned
+    process ahead of the loading process (at most :data:`READ_AHEAD_BATCHES` in flight, handed over
+    as Arrow files), or here when ``workers`` is 1; each outcome (line ends, cells, prepared)."""
+    def inline(blocks):
+        for b in blocks:
+            got = _read_block_prepared(b, None)
+            yield None if got is None else got[:3]
+
+    def ahead(blocks):
+        if workers <= 1 or len(blocks) < 2:
+            yield from inline(blocks)
+            return
+        import multiprocessing
+        import shutil
+        import tempfile
+        from concurrent.futures import ProcessPoolExecutor
+
+        parent = _spool_parent()
+        _sweep_spools(parent or tempfile.gettempdir())
+        spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
+        try:
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pending = [pool.submit(_read_block_prepared, b, spool) for b in blocks[:READ_AHEAD_BATCHES]]
+                try:
+                    for k, b in enumerate(blocks):
+                        try:
+                            got = pending.pop(0).result()
+                        except Exception:       # noqa: BLE001 - the worker died: read the rest here
+                            yield from inline(blocks[k:])
+                            return
+                        if k + READ_AHEAD_BATCHES < len(blocks):
+                            pending.append(pool.submit(_read_block_prepared, blocks[k + READ_AHEAD_BATCHES],
+                                                       spool))
+                        if got is None:
+                            yield None
+                            return
+                        newlines, cells, prepared, recipe = got
+                        cells, prepared = _unspooled(cells), _unspooled(prepared)
+                        if recipe is not None:
+                            cells = _rebuilt(cells, recipe, prepared)
+                        yield newlines, cells, prepared
+                finally:
+                    for f in pending:
+                        f.cancel()
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
+    return ahead
+
+
+def _stream_rows(path: Path, workers: int):
+    """(cells, prepared cells) of a file read in parts (:func:`checks.formats.iter_extracted`), in
+    file order, each frame indexed from 0."""
+    from checks import contract, formats
+
+    for got in formats.iter_extracted(path, block_bytes=formats.STREAM_BLOCK_BYTES,
+                                      read_blocks=_block_reads(workers)):
+        cells = got[0].reset_index(drop=True)
+        prepared = got[1] if len(got) > 1 and got[1] is not None else contract.prepare(cells)
+        yield cells, prepared.reset_index(drop=True)
+
+
+def _group_keys(prepared: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Each row's report group: agency key, whole year (-2 when it is not one) and, when it is not,
+    the year's text. Rows of one report share a group, and so do two copies of a cell (the contract
+    finds them by agency key and year text), so a part of whole groups is checked and stored as the
+    whole file would be."""
+    year = prepared["year"]
+    whole = year.notna().to_numpy()
+    ykey = pd.Series(year.fillna(-2).to_numpy(dtype="int64"), index=prepared.index)
+    text = prepared["year_text"].where(~whole, "")
+    return prepared["agency_key"], ykey, text
+
+
+def _split(pair: tuple, done) -> tuple:
+    """(rows where ``done``, the other rows) of a (cells, prepared) pair, either None when empty;
+    slices, not copies, when the rows done come first."""
+    import numpy as np
+
+    if done.all():
+        return pair, None
+    if not done.any():
+        return None, pair
+    k = int(np.argmin(done))
+    if not done[k:].any():
+        return tuple(f.iloc[:k] for f in pair), tuple(f.iloc[k:].reset_index(drop=True) for f in pair)
+    return tuple(f[done] for f in pair), tuple(f[~done].reset_index(drop=True) for f in pair)
+
+
+def _runs(prepared: pd.DataFrame) -> tuple:
+    """Where each run of rows of one report group (:func:`_group_keys`) starts, and its group."""
+    import numpy as np
+
+    agency = prepared["agency_key"].to_numpy(dtype=object)
+    whole = prepared["year"].notna().to_numpy()
+    ykey = prepared["year"].fillna(-2).to_numpy(dtype="int64")
+    change = (agency[1:] != agency[:-1]) | (ykey[1:] != ykey[:-1])
+    text = None
+    if not whole.all():
+        text = np.where(whole, "", prepared["year_text"].to_numpy(dtype=object))
+        change |= text[1:] != text[:-1]
+    starts = np.r_[0, np.flatnonzero(change) + 1]
+    texts = text[starts].tolist() if text is not None else [""] * len(starts)
+    return starts, list(zip(agency[starts].tolist(), ykey[starts].tolist(), texts))
+
+
+def _stream_parts(path: Path, workers: int, part_rows: int, last: dict | None):
+    """Parts of a file read in parts, each of about ``part_rows`` rows or more, holding every row of
+    the report groups it names (:func:`_group_keys`): (cells, prepared cells), rows in file order.
+
+    ``last`` maps each group to its last row in the file: a group's rows are held back until that row
+    has been read. Without it (the first try) a group is taken as done once a block ends on another
+    group; :class:`_NotTogether` when that proves wrong (a group met again after it was stored)."""
+    import numpy as np
+
+    from checks import contract
+
+    pending, pending_group = None, None
+    done_groups: set = set()
+    acc, acc_rows, seen = [], 0, 0
+
+    def same_group(prepared: pd.DataFrame, group: tuple):
+        agency, ykey, text = _group_keys(prepared)
+        same = (agency == group[0]).to_numpy() & (ykey == group[1]).to_numpy()
+        return same & (text == group[2]).to_numpy() if group[1] == -2 else same
+
+    def finished(prepared: pd.DataFrame):
+        agency, ykey, text = _group_keys(prepared)
+        codes, first = contract._groups(agency, ykey, text)
+        ends = np.array([last.get(k, np.inf) for k in zip(agency.iloc[first].tolist(), ykey.iloc[first].tolist(),
+                                                            text.iloc[first].tolist())])
+        return ends[codes] <= seen
+
+    def take(*pairs) -> None:
+        nonlocal acc_rows
+        for pair in pairs:
+            if pair is not None:
+                acc.append(pair)
+                acc_rows += len(pair[0])
+
+    for cells, prepared in _stream_rows(path, workers):
+        seen += len(cells)
+        block = (cells, prepared)
+        if last is not None:            # held back until each group's last row is in
+            done_pending = rest = None
+            if pending is not None:
+                done_pending, rest = _split(pending, finished(pending[1]))
+            done_block, rest_block = _split(block, finished(prepared))
+            take(done_pending, done_block)
+            pending = rest_block if rest is None else rest if rest_block is None else (
+                tuple(pd.concat([a, b], ignore_index=True) for a, b in zip(rest, rest_block)))
+        else:                           # the block's last group is held back, the others are done
+            starts, groups = _runs(prepared)
+            tail = groups[-1]
+            if tail in groups[:-1]:
+                done_block, rest_block = _split(block, ~same_group(prepared, tail))
+            else:
+                k = int(starts[-1])
+                done_block = tuple(f.iloc[:k] for f in block) if k else None
+                rest_block = tuple(f.iloc[k:].reset_index(drop=True) for f in block) if k else block
+            named = set(groups) - {tail}
+            if pending is not None and pending_group == tail:
+                pending = tuple(pd.concat([a, b], ignore_index=True) for a, b in zip(pending, rest_block))
+            else:
+                if pending is not None:
+                    named.add(pending_group)
+                    take(pending)
+                pending = rest_block
+            if named & done_groups:
+                raise _NotTogether()
+            done_groups.update(named)
+            take(done_block)
+            pending_group = tail
+        if acc_rows >= part_rows:
+            yield _joined(acc)
+            acc, acc_rows = [], 0
+    if pending is not None:
+        if last is None and pending_group in done_groups:
+            raise _NotTogether()
+        take(pending)
+    if acc:
+        yield _joined(acc)
+
+
+def _joined(parts: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if len(parts) == 1:
+        return parts[0][0].reset_index(drop=True), parts[0][1].reset_index(drop=True)
+    return (pd.concat([c for c, _ in parts], ignore_index=True),
+            pd.concat([p for _, p in parts], ignore_index=True))
+
+
+def _last_rows(path: Path, workers: int) -> dict:
+    """Each report group's (:func:`_group_keys`) last row, counted from 1, in a file read in parts."""
+    from checks import contract
+
+    last: dict = {}
+    seen = 0
+    for _, prepared in _stream_rows(path, workers):
+        agency, ykey, text = _group_keys(prepared)
+        codes, first = contract._groups(agency, ykey, text)
+        ends = pd.Series(range(seen + 1, seen + len(codes) + 1)).groupby(codes).max().to_numpy()
+        last.update(zip(zip(agency.iloc[first].tolist(), ykey.iloc[first].tolist(), text.iloc[first].tolist()),
+                        ends.tolist()))
+        seen += len(codes)
+    return last
+
+
+def _iter_side(path: Path, kind: str, limits: Limits, rows: int):
+    """A companion file's rows (:func:`_read_side`), whole when within the limits, else in frames."""
+    try:
+        present = os.path.lexists(path)
+    except (OSError, ValueError):
+        present = False
+    if not present:
+        return
+    try:
+        yield _read_side(path, kind, limits)
+        return
+    except TooBig:
+        pass
+    what = "narrative" if kind == ".narrative" else "issues"
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+            frames = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            frames = pd.read_json(path, lines=True, dtype=False, chunksize=rows)
+        else:
+            frames = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
+        for df in frames:
+            yield _side_frame(path, what, kind, df)
+    except InputError:
+        raise
+    except Exception as e:      # noqa: BLE001 - pyarrow and pandas parser errors
+        raise InputError(path, f"cannot read this {what} companion file ({type(e).__name__}: "
+                               f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
+
+
+def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits) -> None:
+    """Load a file over the limits in parts (:func:`_stream_parts`), in one transaction and one
+    submission: whole or not at all. When its reports turn out not to keep their rows together, the
+    transaction is rolled back and the file read again, once to find each agency's last row, once to
+    load it."""
+    last = None
+    while True:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            base = _next_id(con, "submissions", "submission_id")
+            total, report_ids = FileResult(file=str(s.path)), {}
+            for cells, prepared in _stream_parts(s.path, workers, part_rows, last):
+                part = _Staged(s.path, FileResult(file=str(s.path)), s.sha, s.kind, frozenset(), len(cells))
+                report_ids.update(_store_rows(con, [part], cells.assign(_file=0), prepared, base))
+                for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
+                          "reports_superseded"):
+                    setattr(total, k, getattr(total, k) + getattr(part.res, k))
+                total.reasons.update(part.res.reasons)
+            _reset(s.res)
+            for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
+                      "reports_superseded"):
+                setattr(s.res, k, getattr(total, k))
+            s.res.reasons.update(total.reasons)
+            s.res.submission_id = base
+            lookup = _report_lookup(con, report_ids)
+            for c in COMPANIONS:
+                side = s.path.with_name(f"{s.path.stem}{c}{s.path.suffix}")
+                for frame in _iter_side(side, c, limits, part_rows):
+                    frame = frame.assign(_file=0)
+                    _insert_side(con, frame if c == ".narrative" else None, frame if c == ".issues" else None,
+                                 lookup, base)
+            fault_point("side")
+            _insert_submissions(con, [s])
+            fault_point("commit")
+            con.execute("COMMIT")
+        except _NotTogether:
+            rollback(con)
+            last = _last_rows(s.path, workers)
+            continue
+        except BaseException:
+            rollback(con)
+            raise
+        break
+    fault_point("committed")
+    _say_loaded([s])
+
+
 def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = None, year: int | None = None,
                on_file=None, limits: Limits | None = None, chunk_files: int = CHUNK_FILES,
                chunk_rows: int = CHUNK_ROWS, workers: int = 0) -> LoadResult:
@@ -1261,6 +1628,12 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
     them; storing stays in this process, the only writer, and what is stored is the same.
     Extracted-statistics files are likewise read (hashed, parsed, companions) one process ahead
     while this one stores, unless ``workers`` is 1 or they hold under :data:`READ_AHEAD_MIN_BYTES`.
+
+    A CSV or Parquet file of extracted statistics over the limits (``limits``: bigger than
+    ``max_bytes`` or more rows than ``max_rows``) is not read whole: it is read in parts of about
+    ``chunk_rows`` rows (blocks read one process ahead, as above), each report's rows kept together,
+    in one transaction of its own, as one submission: still whole or absent. Memory stays bounded
+    however big the file (a national file of 100k reports, 17 M rows, 3 GB, included).
     """
     limits = limits or Limits.from_env()
     files, skipped = expand(paths)
@@ -1305,6 +1678,15 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
             elif got is not None and got[0] == f:
                 mine, got = got[1], next(read, None)
             staged = _stage(loaded, f, agency, year, limits, res, db, mine)
+            if staged is not None and staged.streamed:     # one transaction of its own, read in parts
+                flush()
+                _guarded(res, f, db, lambda: _store_stream(con, staged, workers or os.cpu_count() or 1, chunk_rows,
+                                                           limits))
+                if res.status == "loaded":
+                    loaded.setdefault(staged.sha, (res.submission_id, dt.datetime.now()))
+                if on_file:
+                    on_file(res)
+                continue
             if staged is not None and staged.sha in shas:      # the same bytes as a file of this chunk
                 flush()
                 _already_loaded(loaded, staged.sha, res)

@@ -177,26 +177,36 @@ def test_not_regular_files_on_the_command_line_are_skipped(tmp_path):
 
 # ---------------------------------------------------------------------------------------- 5. limits
 
-def test_file_over_the_size_limit_is_refused_without_reading_it(tmp_path):
-    big = tmp_path / "big.csv"
+def test_file_over_the_size_limit_is_not_read_whole(tmp_path):
+    """Over the size limit a report or a JSON-lines file is refused unread; a CSV file of extracted
+    statistics is read in parts (here its first bytes show it is binary: refused without reading on)."""
+    big = tmp_path / "big.jsonl"
     with open(big, "wb") as f:                 # sparse: 60 MB on paper, nothing to read
         f.truncate(60 * 1024 * 1024)
+    sparse_csv = tmp_path / "big.csv"
+    os.link(big, sparse_csv)
     report = tmp_path / "big.txt"
     shutil.copy(SEEDS / "000_ebde6dcd4a6dec74.txt", report)
-    res = warehouse.load_paths([big, report, S003], tmp_path / "w.duckdb",
+    res = warehouse.load_paths([big, sparse_csv, report, S003], tmp_path / "w.duckdb",
                                limits=Limits(max_bytes=50 * 1024 * 1024))
     assert res.files[0].message == f"{big}: the file is too big (60.0 MB; the limit is 50 MB, GONGKAI_MAX_FILE_MB): not read"
+    assert res.files[1].message == f"{sparse_csv}: not a CSV file: it holds binary data"
     small = warehouse.load_paths([report], tmp_path / "w2.duckdb", limits=Limits(max_bytes=1000))
     assert "the file is too big" in small.files[0].message
-    assert [f.status for f in res.files] == ["error", "loaded", "loaded"]
+    assert [f.status for f in res.files] == ["error", "error", "loaded", "loaded"]
 
 
-def test_table_over_the_row_limit_is_refused(tmp_path, monkeypatch):
+def test_table_over_the_row_limit_is_read_in_parts_or_refused(tmp_path, monkeypatch):
+    """Over the row limit a report is refused; a CSV of extracted statistics is loaded in parts: the
+    same rows, reports and counts as read whole."""
+    whole = warehouse.load_paths([S003], tmp_path / "whole.duckdb")
     monkeypatch.setenv("GONGKAI_MAX_ROWS", "20")
     res = warehouse.load_paths([S003, SEEDS / "000_ebde6dcd4a6dec74.txt"], tmp_path / "w.duckdb")
-    assert res.files[0].message.startswith(f"{S003}:22: the table has more than 20 rows (the limit, GONGKAI_MAX_ROWS)")
+    assert res.files[0].status == "loaded" and res.files[0].message == whole.files[0].message
+    assert {k: v for k, v in res.files[0].as_dict().items() if k != "submission_id"} == \
+        {k: v for k, v in whole.files[0].as_dict().items() if k != "submission_id"}
     assert "more than the limit of 20 (GONGKAI_MAX_ROWS)" in res.files[1].message
-    assert counts(tmp_path / "w.duckdb") == (0, 0, 0, 0)
+    assert counts(tmp_path / "w.duckdb") == counts(tmp_path / "whole.duckdb")
 
 
 # ------------------------------------------------------------------------------ 3. encodings and cuts
