@@ -545,6 +545,7 @@ class _Staged:
     report: object = None           # checks.extract.model.ReportResult
     prepared: pd.DataFrame | None = None    # contract.prepare(cells), when a worker did it
     streamed: bool = False          # over the limits: read in parts by :func:`_store_stream`
+    hashing: object = None          # then the Future of its sha256
 
 
 def _report_keys(cells: pd.DataFrame) -> frozenset:
@@ -944,7 +945,7 @@ def _stage(loaded: dict, path: Path, agency: str | None, year: int | None, limit
         except TooBig:
             if not _streamable(path):
                 raise
-            return _stream_staged(path, res, loaded)
+            return _stream_staged(path, res)
 
     def read():
         if pre is not None and path.suffix.lower() not in _report_suffixes():
@@ -1282,21 +1283,20 @@ def _streamable(path: Path) -> bool:
     return path.suffix.lower() in (".csv", ".parquet") and path.suffix.lower() not in _report_suffixes()
 
 
-def _stream_staged(path: Path, res: FileResult, loaded: dict) -> _Staged | None:
-    """A file over the limits staged to be read in parts (:func:`_store_stream`); None when its bytes
-    were loaded before."""
+def _stream_staged(path: Path, res: FileResult) -> _Staged:
+    """A file over the limits staged to be read in parts (:func:`_store_stream`), its bytes being
+    hashed meanwhile in a thread (``hashing``: the sha256 is known before any of it is stored)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from checks import formats
 
     check_file(path, Limits(max_bytes=1 << 62))
     if path.suffix.lower() == ".csv":
         formats.csv_blocks(path, 1 << 62)   # what its first bytes show (binary, no header …) before it is hashed
-    try:
-        sha = _sha256(path)
-    except OSError as e:
-        raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
-    if _already_loaded(loaded, sha, res):
-        return None
-    return _Staged(path, res, sha, "extracted", frozenset(), 0, streamed=True)
+    pool = ThreadPoolExecutor(max_workers=1)
+    hashing = pool.submit(_sha256, path)
+    pool.shutdown(wait=False)
+    return _Staged(path, res, "", "extracted", frozenset(), 0, streamed=True, hashing=hashing)
 
 
 def _read_block_prepared(block, spool: str | None):
@@ -1414,7 +1414,7 @@ def _runs(prepared: pd.DataFrame) -> tuple:
     """Where each run of rows of one report group (:func:`_group_keys`) starts, and its group."""
     import numpy as np
 
-    agency = prepared["agency_key"].to_numpy(dtype=object)
+    agency, uniques = pd.factorize(prepared["agency_key"])     # codes: no Python object per row
     whole = prepared["year"].notna().to_numpy()
     ykey = prepared["year"].fillna(-2).to_numpy(dtype="int64")
     change = (agency[1:] != agency[:-1]) | (ykey[1:] != ykey[:-1])
@@ -1424,7 +1424,7 @@ def _runs(prepared: pd.DataFrame) -> tuple:
         change |= text[1:] != text[:-1]
     starts = np.r_[0, np.flatnonzero(change) + 1]
     texts = text[starts].tolist() if text is not None else [""] * len(starts)
-    return starts, list(zip(agency[starts].tolist(), ykey[starts].tolist(), texts))
+    return starts, list(zip(np.asarray(uniques, dtype=object)[agency[starts]].tolist(), ykey[starts].tolist(), texts))
 
 
 def _stream_parts(path: Path, workers: int, part_rows: int, last: dict | None):
@@ -1559,18 +1559,40 @@ def _iter_side(path: Path, kind: str, limits: Limits, rows: int):
                                f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
 
 
-def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits) -> None:
+def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits, loaded: dict) -> None:
     """Load a file over the limits in parts (:func:`_stream_parts`), in one transaction and one
-    submission: whole or not at all. When its reports turn out not to keep their rows together, the
-    transaction is rolled back and the file read again, once to find each agency's last row, once to
-    load it."""
+    submission: whole or not at all; nothing when its bytes were loaded before (``loaded``, see
+    :func:`_already_loaded`: its hash is awaited before the first part is stored). When its reports
+    turn out not to keep their rows together, the transaction is rolled back and the file read
+    again, once to find each group's last row, once to load it."""
+    parts = _stream_parts(s.path, workers, part_rows, None)
+    together = True
+    try:
+        first = next(parts, None)           # read one process ahead while the file is hashed here
+    except _NotTogether:
+        together = False
+    finally:
+        try:
+            s.sha = s.hashing.result()
+        except OSError as e:
+            parts.close()
+            raise InputError(s.path, f"cannot read the file ({e.strerror or e})") from None
+    if _already_loaded(loaded, s.sha, s.res):
+        parts.close()
+        return
     last = None
+    if together:
+        parts = itertools.chain([first] if first is not None else [], parts)
+    else:
+        parts, last = None, _last_rows(s.path, workers)
     while True:
         con.execute("BEGIN TRANSACTION")
         try:
             base = _next_id(con, "submissions", "submission_id")
             total, report_ids = FileResult(file=str(s.path)), {}
-            for cells, prepared in _stream_parts(s.path, workers, part_rows, last):
+            if parts is None:
+                parts = _stream_parts(s.path, workers, part_rows, last)
+            for cells, prepared in parts:
                 part = _Staged(s.path, FileResult(file=str(s.path)), s.sha, s.kind, frozenset(), len(cells))
                 report_ids.update(_store_rows(con, [part], cells.assign(_file=0), prepared, base))
                 for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
@@ -1596,6 +1618,7 @@ def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits)
             con.execute("COMMIT")
         except _NotTogether:
             rollback(con)
+            parts = None
             last = _last_rows(s.path, workers)
             continue
         except BaseException:
@@ -1681,7 +1704,7 @@ def load_paths(paths: list[str | Path], db: str | Path, *, agency: str | None = 
             if staged is not None and staged.streamed:     # one transaction of its own, read in parts
                 flush()
                 _guarded(res, f, db, lambda: _store_stream(con, staged, workers or os.cpu_count() or 1, chunk_rows,
-                                                           limits))
+                                                           limits, loaded))
                 if res.status == "loaded":
                     loaded.setdefault(staged.sha, (res.submission_id, dt.datetime.now()))
                 if on_file:
