@@ -16,6 +16,10 @@ extract             ``gongkai extract TEXTS --out extracted.csv`` (report-text f
 extract_1           the same with ``--workers 1`` (all in one process): reports per CPU-second, per core
 load                ``gongkai load STATS --db W`` (the generated extracted-statistics CSV files)
 duckdb_read_csv     DuckDB ``CREATE TABLE AS SELECT * FROM read_csv(…)`` of the same files (the yardstick)
+load_one            ``gongkai load ONE.csv`` into an empty warehouse: the same statistics joined into one CSV file
+                    (header once, the files in name order; its narrative companion likewise), over the per-file
+                    limits, so read in parts in one transaction
+duckdb_read_csv_one DuckDB reading that one file (and its companion) into tables
 check_within        ``gongkai check`` with the cross-year rules switched off (``--config``)
 check_crossyear     ``gongkai check`` with only the 8 cross-year rules on (registry: ``GONGKAI_AGENCIES``)
 check               ``gongkai check``: every rule, as the nightly job runs it
@@ -73,7 +77,7 @@ YEARS = "2018-2022"
 N_YEARS = 5
 CROSS_CODES = ("Y-01", "Y-02", "Y-03", "Y-04", "C-01", "N-11", "N-12", "L-05")
 MAIN_KINDS = ("sum-equals", "at-most")
-STAGES = ("generate", "extract", "extract_1", "load", "duckdb_read_csv", "check_within", "check_crossyear", "check", "site",
+STAGES = ("generate", "extract", "extract_1", "load", "duckdb_read_csv", "load_one", "duckdb_read_csv_one", "check_within", "check_crossyear", "check", "site",
           "check_main", "hand_sql", "pandera_once", "pandera_long", "gx_once", "pandera_per_group", "gx_per_agency", "run",
           "run_stats")
 TARGETS = {
@@ -540,6 +544,30 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
         if "load" in st:
             st["load"]["vs_duckdb_read_csv"] = round(st["load"]["wall_seconds"] / st["duckdb_read_csv"]["wall_seconds"], 1)
 
+    if not {"load_one", "duckdb_read_csv_one"} <= skip:
+        one = join_one(corpus / "stats", work / f"one-{n}")
+        res["one_file_mb"] = mb(one)
+        if "load_one" not in skip:
+            odb = work / f"w-one-{n}.duckdb"
+            for old in (odb, Path(f"{odb}.wal")):
+                old.unlink(missing_ok=True)
+            st["load_one"] = measure([*gongkai(), "load", str(one / "all.csv"), "--db", str(odb), "--quiet"], env=env,
+                                     timeout=to, log=log)
+            st["load_one"]["cells_per_second"] = round(res["cells"] / st["load_one"]["wall_seconds"])
+            say("load_one")
+            odb.unlink(missing_ok=True)
+        if "duckdb_read_csv_one" not in skip:
+            ydb = work / f"yard-one-{n}.duckdb"
+            st["duckdb_read_csv_one"] = measure(worker("duckdb_read_csv", stats=one, db=ydb), timeout=to, log=log)
+            say("duckdb_read_csv_one")
+            f = Path(f"{ydb}.duckdb_read_csv.json")
+            if f.is_file():
+                st["duckdb_read_csv_one"]["inner"] = json.loads(f.read_text(encoding="utf-8"))
+                f.unlink()
+            ydb.unlink(missing_ok=True)
+        if not args.keep:
+            shutil.rmtree(work / f"one-{n}", ignore_errors=True)
+
     def check(name: str, config: str | None) -> None:
         if name in skip:
             return
@@ -619,6 +647,29 @@ def run_size(n: int, args, work: Path, configs: dict, log: Path) -> dict:
     return res
 
 
+def join_one(stats: Path, out: Path) -> Path:
+    """The statistics files of ``stats`` joined into ``out``/all.csv (header once, files in name order)
+    and ``out``/all.narrative.csv; made once (kept while ``out`` holds both)."""
+    cells, narrative = out / "all.csv", out / "all.narrative.csv"
+    if cells.is_file() and narrative.is_file():
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    files = sorted(stats.rglob("*.csv"))
+    for target, part in ((cells, [f for f in files if ".narrative." not in f.name and ".issues." not in f.name]),
+                         (narrative, [f for f in files if ".narrative." in f.name])):
+        tmp = target.with_suffix(".part")
+        with open(tmp, "wb") as w:
+            for k, f in enumerate(part):
+                with open(f, "rb") as r:
+                    head = r.readline()
+                    if k == 0:
+                        w.write(head)
+                    body = r.read()
+                    w.write(body if not body or body.endswith(b"\n") else body + b"\n")
+        tmp.replace(target)
+    return out
+
+
 def ratios(res: dict) -> dict:
     """Speed-ups and ratios the targets name, per size."""
     out = {}
@@ -635,6 +686,10 @@ def ratios(res: dict) -> dict:
         out["load_vs_duckdb_read_csv_process"] = round(w("load") / w("duckdb_read_csv"), 1)
         if inner_read:
             out["load_vs_duckdb_read_csv_query"] = round(w("load") / inner_read, 1)
+    if w("load_one") and w("duckdb_read_csv_one"):
+        out["load_one_vs_duckdb_read_csv_process"] = round(w("load_one") / w("duckdb_read_csv_one"), 1)
+        if inner("duckdb_read_csv_one", "seconds"):
+            out["load_one_vs_duckdb_read_csv_query"] = round(w("load_one") / inner("duckdb_read_csv_one", "seconds"), 1)
     hs = inner("hand_sql", "evaluate_and_store_seconds")
     he = inner("hand_sql", "evaluate_seconds")
     inproc = ((st.get("check_main") or {}).get("findings") or {}).get("run_check_seconds")
