@@ -26,7 +26,9 @@ def load(
 
     Loading the same file twice changes nothing; a corrected report of the same agency and year
     supersedes the older one, which stays as history. A file that cannot be read is named with
-    its problem and the rest of the batch still loads.
+    its problem and the rest of the batch still loads. A CSV or Parquet file of extracted
+    statistics over the limits (GONGKAI_MAX_FILE_MB, default 50; GONGKAI_MAX_ROWS, default
+    1,000,000) is loaded in parts, still whole or not at all: one file of a whole nation is fine.
 
     Exit codes: 0 all loaded, 1 some rows quarantined, 3 some file could not be read or no input
     found, 64 usage error.
@@ -36,6 +38,8 @@ def load(
         gongkai load data/samples
 
         gongkai load --db /tmp/w.duckdb new/report.csv new/other.jsonl
+
+        gongkai load --db /tmp/w.duckdb national-2025.csv
     """
     from checks import pipeline, present
 
