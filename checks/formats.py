@@ -360,35 +360,72 @@ def _same_quoted_rows(body: bytes, table) -> bool:
 
 def _read_csv_python(path: Path, text: str, limits: Limits) -> pd.DataFrame:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header = _python_header(path, reader)
+    batches = list(_python_records(path, reader, len(header), 2, 0, None, limits))
+    if not batches:
+        raise InputError(path, "the file has a header but no data rows")
+    rows, lines, errors = batches[0]
+    _last_row_whole(path, text.endswith(("\n", "\r")), errors[-1], lines[-1])
+    return _python_frame(rows, header, lines, errors)
+
+
+def _python_header(path: Path, reader) -> list[str]:
+    """The header row of a ``csv.reader`` at the file's start, checked."""
     try:
         header = [h.strip() for h in next(reader)]
     except (StopIteration, csv.Error) as e:
         raise InputError(path, f"not a CSV file ({e})", 1) from None
     _check_header(path, header)
-    n = len(header)
+    return header
+
+
+def _python_records(path: Path, reader, n: int, first_line: int, lines_before: int, batch: int | None,
+                    limits: Limits | None = None) -> Iterator[tuple[list, list, list]]:
+    """The records of a ``csv.reader`` as rows of ``n`` fields, in batches of ``batch`` (None: one)
+    rows: (rows, their lines, why each is malformed or ''). A blank line is skipped; a row with the
+    wrong number of fields is kept, padded or cut, and marked. ``first_line``: the line of the first
+    record; ``lines_before``: the lines before the reader's first one. Over ``limits.max_rows`` rows
+    :class:`TooBig`; a quoting error ends it with its line."""
     rows, lines, errors = [], [], []
-    start = 2
+    line, seen = first_line, 0
     try:
         for rec in reader:
             if rec:
-                if len(rows) >= limits.max_rows:
-                    raise too_many_rows(path, len(rows), limits, start)
-                err = "" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}"
-                rec = (rec + [""] * n)[:n]
-                rows.append(rec)
-                lines.append(start)
-                errors.append(err)
-            start = reader.line_num + 1
+                if limits is not None and seen >= limits.max_rows:
+                    raise too_many_rows(path, seen, limits, line)
+                errors.append("" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}")
+                rows.append((rec + [""] * n)[:n])
+                lines.append(line)
+                seen += 1
+                if batch is not None and len(rows) >= batch:
+                    yield rows, lines, errors
+                    rows, lines, errors = [], [], []
+            line = lines_before + reader.line_num + 1
     except csv.Error as e:
-        raise InputError(path, f"the file is cut off or malformed ({e}); nothing was loaded from it",
-                         start) from None
-    if not rows:
-        raise InputError(path, "the file has a header but no data rows")
-    if not text.endswith(("\n", "\r")) and errors[-1]:
-        raise InputError(path, f"the file is cut off: its last row is incomplete ({errors[-1]})", lines[-1])
+        raise InputError(path, f"the file is cut off or malformed ({e}); nothing was loaded from it", line) from None
+    if rows:
+        yield rows, lines, errors
+
+
+def _last_row_whole(path: Path, ends_line: bool, error: str, line: int) -> None:
+    """A file whose last row is malformed and not ended by a line break is cut off."""
+    if not ends_line and error:
+        raise InputError(path, f"the file is cut off: its last row is incomplete ({error})", line)
+
+
+def _python_frame(rows: list, header: list[str], lines: list, errors: list) -> pd.DataFrame:
+    """A frame of rows as the Python reader makes it."""
     df = pd.DataFrame(rows, columns=header, dtype="string")
     df[LINE] = lines
     df[ERROR] = errors
+    return df
+
+
+def _all_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every column of the format (those the file has not: '')."""
+    for col in COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
     return df
 
 
@@ -544,10 +581,7 @@ def read_block(block: CsvBlock) -> tuple[int, pd.DataFrame] | None:
     df = _fast_rows(data, 0, list(block.header))
     if df is None:
         return None
-    for col in COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
-    return data.count(b"\n"), df
+    return data.count(b"\n"), _all_columns(df)
 
 
 def _utf8_error(path: Path, start: int, first_line: int) -> InputError | None:
@@ -587,61 +621,32 @@ def _iter_csv_python(path: Path, start: int, first_line: int, header: list[str] 
                      seen: int) -> Iterator[pd.DataFrame]:
     """:func:`_read_csv_python` from byte ``start`` on (the line ``first_line``; ``header`` None: the
     file's start, header included), ``rows`` rows per frame; ``seen``: rows read before ``start``."""
-    lines_before = first_line - 1 if header is not None else 0
+    last = None
     try:
         with open(path, "rb") as raw:
             raw.seek(start)
             text = io.TextIOWrapper(raw, encoding="utf-8-sig" if start == 0 else "utf-8", newline="")
             reader = csv.reader(text, strict=True)
             if header is None:
-                try:
-                    header = [h.strip() for h in next(reader)]
-                except (StopIteration, csv.Error) as e:
-                    raise InputError(path, f"not a CSV file ({e})", 1) from None
-                _check_header(path, header)
-            n = len(header)
-            rows_, lines, errors = [], [], []
-            line, last_error, last_line = first_line, "", first_line
-            try:
-                for rec in reader:
-                    if rec:
-                        last_error = "" if len(rec) == n else f"row has {len(rec)} fields, the header has {n}"
-                        rows_.append((rec + [""] * n)[:n])
-                        lines.append(line)
-                        errors.append(last_error)
-                        last_line = line
-                        seen += 1
-                        if len(rows_) >= rows:
-                            yield _python_frame(rows_, header, lines, errors)
-                            rows_, lines, errors = [], [], []
-                    line = lines_before + reader.line_num + 1
-            except csv.Error as e:
-                raise InputError(path, f"the file is cut off or malformed ({e}); nothing was loaded from it",
-                                 line) from None
-            if rows_:
-                yield _python_frame(rows_, header, lines, errors)
+                header = _python_header(path, reader)
+                first_line, lines_before = 2, 0
+            else:
+                lines_before = first_line - 1
+            for last in _python_records(path, reader, len(header), first_line, lines_before, rows):
+                got, lines, errors = last
+                seen += len(got)
+                yield _all_columns(_python_frame(got, header, lines, errors))
             raw.seek(-1, os.SEEK_END)
             ends_line = raw.read(1) in (b"\n", b"\r")
     except UnicodeDecodeError:
-        raise (_utf8_error(path, start, first_line if header is not None else 1)
+        raise (_utf8_error(path, start, first_line if start else 1)
                or InputError(path, "not UTF-8 text; save it as UTF-8")) from None
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
     if not seen:
         raise InputError(path, "the file has a header but no data rows")
-    if not ends_line and last_error:
-        raise InputError(path, f"the file is cut off: its last row is incomplete ({last_error})", last_line)
-
-
-def _python_frame(rows: list, header: list[str], lines: list, errors: list) -> pd.DataFrame:
-    """A frame of rows as :func:`_read_csv_python` makes it, with every column of the format."""
-    df = pd.DataFrame(rows, columns=header, dtype="string")
-    df[LINE] = lines
-    df[ERROR] = errors
-    for col in COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
-    return df
+    if last is not None:
+        _last_row_whole(path, ends_line, last[2][-1], last[1][-1])
 
 
 def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
@@ -657,10 +662,7 @@ def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
             df[LINE] = range(line, line + len(df))
             df[ERROR] = ""
             line += len(df)
-            for col in COLUMNS:
-                if col not in df.columns:
-                    df[col] = ""
-            yield df
+            yield _all_columns(df)
     except (pa.ArrowException, OSError, ValueError, TypeError) as e:
         msg = (str(e).splitlines() or [type(e).__name__])[0]
         raise InputError(path, f"not a readable Parquet file ({one_line(msg)[:200]})") from None
@@ -744,10 +746,7 @@ def read_extracted(path: str | Path, limits: Limits | None = None, data: bytes |
                 df = _read_csv(path, text, limits) if kind == "csv" else _read_jsonl(path, text, limits)
     except OSError as e:
         raise InputError(path, f"cannot read the file ({e.strerror or e})") from None
-    for col in COLUMNS:
-        if col not in df.columns:
-            df[col] = ""
-    return df
+    return _all_columns(df)
 
 
 def write_extracted(df: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
