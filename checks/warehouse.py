@@ -1210,22 +1210,23 @@ def _insert_quarantine(con, bad: pd.DataFrame, cells: pd.DataFrame, base: int, c
 
 
 def _report_lookup(con, report_ids: dict) -> dict:
-    """(agency_key or agency, year as text) → current report_id, for the reports added (the keys of
-    ``report_ids`` whose value is not None: an unchanged report keeps the narrative and issues it came
-    with)."""
+    """(submission, agency_key or agency, year as text) → current report_id, for the reports added
+    (the keys of ``report_ids`` whose value is not None: an unchanged report keeps the narrative and
+    issues it came with). A companion row finds only a report its own file added: what it links to
+    does not depend on which files share its chunk."""
     keys = pd.DataFrame([(str(k), int(y)) for (k, y), v in report_ids.items() if v is not None],
                         columns=["agency_key", "year"])
     if keys.empty:
         return {}
     with registered(con, "_keys_in", keys):
         rows = con.execute("""
-            SELECT r.agency_key, r.agency, r.year, r.report_id FROM _keys_in k
+            SELECT r.submission_id, r.agency_key, r.agency, r.year, r.report_id FROM _keys_in k
             JOIN reports r ON r.agency_key = k.agency_key AND r.year = k.year AND r.superseded_by IS NULL
         """).fetchall()
     out = {}
-    for key, agency, year, rid in rows:
-        out[(key, str(year))] = rid
-        out[(agency, str(year))] = rid
+    for sub, key, agency, year, rid in rows:
+        out[(sub, key, str(year))] = rid
+        out[(sub, agency, str(year))] = rid
     return out
 
 
@@ -1242,9 +1243,10 @@ def _insert_side(con, narrative: pd.DataFrame | None, issues: pd.DataFrame | Non
     (:func:`_report_lookup`) finds for its agency and year."""
 
     def rid_of(df: pd.DataFrame) -> list:
-        keys = zip(df.get("agency", pd.Series([""] * len(df))).astype(str).str.strip(),
+        keys = zip((base + df["_file"].astype("int64")).tolist(),
+                   df.get("agency", pd.Series([""] * len(df))).astype(str).str.strip(),
                    df.get("year", pd.Series([""] * len(df))).astype(str).str.strip())
-        return [lookup.get((a, y.split(".")[0])) for a, y in keys]
+        return [lookup.get((s, a, y.split(".")[0])) for s, a, y in keys]
 
     if narrative is not None and len(narrative):
         n = narrative.assign(report_id=rid_of(narrative))

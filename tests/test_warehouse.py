@@ -395,3 +395,29 @@ def test_content_sha_is_the_sorted_parts_of_each_report_joined():
     for r in rows:
         firsts.setdefault((r["agency_key"], r["year"]), r["source_file"])
     assert [firsts[(k, y)] for k, y in zip(got["agency_key"], got["year"])] == got["source_file"].tolist()
+
+
+@pytest.mark.parametrize("one_call", [True, False])
+def test_a_companion_row_links_only_to_a_report_of_its_own_file(tmp_path, one_call):
+    """A narrative or issue row naming a report another file added is not linked to it (an issue row
+    keeps no report, a narrative row without its report is not stored), whether or not the two files
+    share a chunk: what loads must not depend on how files are grouped."""
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    shutil.copy(SAMPLES / "001_f432b4650208066c.csv", a)        # 嘉兴市经信局 2020
+    b.write_text(HEADER + "另一局,2020,v2019,v2019.s2.art20_1.regulations.new_made,value,0,b.txt,29\n", encoding="utf-8")
+    (tmp_path / "b.narrative.csv").write_text(
+        "agency,year,key,value,raw\n嘉兴市经信局,2020,v2019.s3.new_received,5,5件\n另一局,2020,v2019.s3.new_received,7,7件\n",
+        encoding="utf-8")
+    (tmp_path / "b.issues.csv").write_text(
+        "agency,year,code,severity,message\n嘉兴市经信局,2020,X-09,warning,a\n另一局,2020,X-09,warning,b\n",
+        encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    if one_call:
+        warehouse.load_paths([a, b], db)
+    else:
+        warehouse.load_paths([a], db)
+        warehouse.load_paths([b], db)
+    assert len({f for (f,) in query(db, "SELECT submission_id FROM submissions")}) == 2
+    assert query(db, "SELECT r.agency, n.value FROM narrative n JOIN reports r USING (report_id)") == [("另一局", 7.0)]
+    assert sorted(query(db, """SELECT i.message, r.agency FROM extraction_issues i
+                               LEFT JOIN reports r USING (report_id) ORDER BY 1""")) == [("a", None), ("b", "另一局")]
