@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -295,6 +296,10 @@ def probe_blocks(db: str | Path) -> str | None:
             proc.kill()
         proc.stdout.close()
         proc.wait()
+
+
+COUNTS = ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged", "reports_superseded")
+"""What a :class:`FileResult` counts."""
 
 
 @dataclass
@@ -596,7 +601,7 @@ def _guarded(res: FileResult, path: Path, db, step) -> object:
         res.message = one_line(f"{path}: internal error while loading it ({type(e).__name__}: {_first_line(e)}); "
                                "nothing was loaded from it")
     res.submission_id = None
-    for k in ("rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged", "reports_superseded"):
+    for k in COUNTS[1:]:
         setattr(res, k, 0)
     res.reasons.clear()
     return None
@@ -896,36 +901,44 @@ def _read_ahead(files: list[Path], known: set, limits: Limits, workers: int):
         part.append(f)
         size += n
     parts.append(part)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    read = functools.partial(_read_for_load, known=frozenset(known), limits=limits)
+    for part, outcomes in _one_ahead(read, parts):
+        for path, (sha, got, err) in zip(part, outcomes):
+            if got is not None:
+                cells, narrative, issues, keys, prepared, recipe = (
+                    _unspooled(f) if j not in (3, 5) else f for j, f in enumerate(got))
+                if recipe is not None:
+                    cells = _rebuilt(cells, recipe, prepared)
+                got = (cells, narrative, issues, keys, prepared)
+            yield path, (sha, got, err)
 
+
+def _one_ahead(fn, tasks: list):
+    """``fn(task, spool=folder)`` for each task in one spawned process, ahead of this one and in order,
+    at most :data:`READ_AHEAD_BATCHES` in flight: an iterator of (task, outcome). The frames an
+    outcome names are Arrow files in the spool folder (:func:`_spooled`; the caller reads them,
+    :func:`_unspooled`, before it asks for the next), which is removed at the end. It stops early
+    when the process dies: the caller does the rest itself."""
+    import multiprocessing
     import shutil
     import tempfile
+    from concurrent.futures import ProcessPoolExecutor
 
-    known = frozenset(known)
     parent = _spool_parent()
     _sweep_spools(parent or tempfile.gettempdir())
     spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pending = [pool.submit(_read_for_load, p, known, limits, spool) for p in parts[:READ_AHEAD_BATCHES]]
+            pending = [pool.submit(fn, task, spool=spool) for task in tasks[:READ_AHEAD_BATCHES]]
             try:
-                for k, part in enumerate(parts):
+                for k, task in enumerate(tasks):
                     try:
-                        outcomes = pending.pop(0).result()
-                    except Exception:       # noqa: BLE001 - the worker died: the loading process reads on
+                        outcome = pending.pop(0).result()
+                    except Exception:       # noqa: BLE001 - the worker died: the caller reads on
                         return
-                    if k + READ_AHEAD_BATCHES < len(parts):
-                        pending.append(pool.submit(_read_for_load, parts[k + READ_AHEAD_BATCHES], known, limits,
-                                                   spool))
-                    for path, (sha, got, err) in zip(part, outcomes):
-                        if got is not None:
-                            cells, narrative, issues, keys, prepared, recipe = (
-                                _unspooled(f) if j not in (3, 5) else f for j, f in enumerate(got))
-                            if recipe is not None:
-                                cells = _rebuilt(cells, recipe, prepared)
-                            got = (cells, narrative, issues, keys, prepared)
-                        yield path, (sha, got, err)
+                    if k + READ_AHEAD_BATCHES < len(tasks):
+                        pending.append(pool.submit(fn, tasks[k + READ_AHEAD_BATCHES], spool=spool))
+                    yield task, outcome
             finally:
                 for f in pending:
                     f.cancel()
@@ -1019,8 +1032,7 @@ def _commit(con, chunk: list[_Staged], db) -> None:
 
 def _reset(res: FileResult) -> None:
     res.status, res.message, res.submission_id = "loaded", "", None
-    for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
-              "reports_superseded"):
+    for k in COUNTS:
         setattr(res, k, 0)
     res.reasons.clear()
 
@@ -1333,43 +1345,19 @@ def _block_reads(workers: int):
             yield None if got is None else got[:3]
 
     def ahead(blocks):
-        if workers <= 1 or len(blocks) < 2:
-            yield from inline(blocks)
-            return
-        import multiprocessing
-        import shutil
-        import tempfile
-        from concurrent.futures import ProcessPoolExecutor
-
-        parent = _spool_parent()
-        _sweep_spools(parent or tempfile.gettempdir())
-        spool = tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=parent)
-        try:
-            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                pending = [pool.submit(_read_block_prepared, b, spool) for b in blocks[:READ_AHEAD_BATCHES]]
-                try:
-                    for k, b in enumerate(blocks):
-                        try:
-                            got = pending.pop(0).result()
-                        except Exception:       # noqa: BLE001 - the worker died: read the rest here
-                            yield from inline(blocks[k:])
-                            return
-                        if k + READ_AHEAD_BATCHES < len(blocks):
-                            pending.append(pool.submit(_read_block_prepared, blocks[k + READ_AHEAD_BATCHES],
-                                                       spool))
-                        if got is None:
-                            yield None
-                            return
-                        newlines, cells, prepared, recipe = got
-                        cells, prepared = _unspooled(cells), _unspooled(prepared)
-                        if recipe is not None:
-                            cells = _rebuilt(cells, recipe, prepared)
-                        yield newlines, cells, prepared
-                finally:
-                    for f in pending:
-                        f.cancel()
-        finally:
-            shutil.rmtree(spool, ignore_errors=True)
+        done = 0
+        if workers > 1 and len(blocks) > 1:
+            for _, got in _one_ahead(_read_block_prepared, blocks):
+                done += 1
+                if got is None:
+                    yield None
+                    return
+                newlines, cells, prepared, recipe = got
+                cells, prepared = _unspooled(cells), _unspooled(prepared)
+                if recipe is not None:
+                    cells = _rebuilt(cells, recipe, prepared)
+                yield newlines, cells, prepared
+        yield from inline(blocks[done:])      # all of them, or those left when the reading process died
     return ahead
 
 
@@ -1597,13 +1585,11 @@ def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits,
             for cells, prepared in parts:
                 part = _Staged(s.path, FileResult(file=str(s.path)), s.sha, s.kind, frozenset(), len(cells))
                 report_ids.update(_store_rows(con, [part], cells.assign(_file=0), prepared, base))
-                for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
-                          "reports_superseded"):
+                for k in COUNTS:
                     setattr(total, k, getattr(total, k) + getattr(part.res, k))
                 total.reasons.update(part.res.reasons)
             _reset(s.res)
-            for k in ("rows_total", "rows_loaded", "rows_quarantined", "reports_new", "reports_unchanged",
-                      "reports_superseded"):
+            for k in COUNTS:
                 setattr(s.res, k, getattr(total, k))
             s.res.reasons.update(total.reasons)
             s.res.submission_id = base
