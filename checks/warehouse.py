@@ -421,39 +421,50 @@ def _read(path: Path, limits: Limits, data: bytes | None = None):
     """(cells, narrative, issues) of an extracted-statistics file and its companions; InputError when
     it cannot be read. ``data``: the cells file's bytes, when read already."""
     cells = read_extracted(path, limits, data)
-    companions = []
-    for c in COMPANIONS:
-        try:
-            side = path.with_name(f"{path.stem}{c}{path.suffix}")
-            present = os.path.lexists(side)
-        except (OSError, ValueError):       # e.g. the companion's name would be too long: there is none
-            present = False
-        companions.append(_read_side(side, c, limits) if present else None)
-    return cells, companions[0], companions[1]
+    companions = [_companion(path, c) for c in COMPANIONS]
+    return (cells, *(next(_side_frames(side, c, limits)) if side else None for side, c in zip(companions, COMPANIONS)))
 
 
-def _read_side(path: Path, kind: str, limits: Limits) -> pd.DataFrame:
-    """A companion file (narrative counts, extraction issues) as a frame of strings; :class:`TooBig`
-    over the limits."""
-    check_file(path, limits)
-    what = "narrative" if kind == ".narrative" else "issues"
+def _companion(path: Path, kind: str) -> Path | None:
+    """The companion file of ``kind`` (:data:`COMPANIONS`) next to ``path``, or None when there is none."""
     try:
-        if path.suffix.lower() == ".parquet":
-            df = pd.read_parquet(path)
-        elif path.suffix.lower() in (".jsonl", ".ndjson"):
-            df = pd.read_json(path, lines=True, dtype=False)
+        side = path.with_name(f"{path.stem}{kind}{path.suffix}")
+        return side if os.path.lexists(side) else None
+    except (OSError, ValueError):       # e.g. the companion's name would be too long: there is none
+        return None
+
+
+def _side_frames(path: Path, kind: str, limits: Limits, rows: int | None = None):
+    """A companion file (narrative counts, extraction issues) as frames of strings: the whole file
+    (``rows`` None; :class:`TooBig` over the limits), or frames of ``rows`` rows."""
+    what = "narrative" if kind == ".narrative" else "issues"
+    if rows is None:
+        check_file(path, limits)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+            frames = [pd.read_parquet(path)] if rows is None else (
+                b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
+        elif suffix in (".jsonl", ".ndjson"):
+            frames = [pd.read_json(path, lines=True, dtype=False)] if rows is None else \
+                pd.read_json(path, lines=True, dtype=False, chunksize=rows)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frames = [pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")] if rows is None \
+                else pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
+        for df in frames:
+            df = _side_frame(path, what, kind, df)
+            if rows is None and len(df) > limits.max_rows:
+                raise TooBig(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
+            yield df
+    except InputError:
+        raise
     except (ValueError, OSError, UnicodeDecodeError, RecursionError, TypeError) as e:
         raise InputError(path, f"cannot read this {what} companion file ({_first_line(e)[:200]}); "
                                "nothing was loaded from its cells file either") from None
     except Exception as e:    # pyarrow and pandas parser errors
         raise InputError(path, f"cannot read this {what} companion file ({type(e).__name__}: "
                                f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
-    df = _side_frame(path, what, kind, df)
-    if len(df) > limits.max_rows:
-        raise TooBig(path, f"this {what} companion file has more than {limits.max_rows:,} rows (the limit)")
-    return df
 
 
 def _side_frame(path: Path, what: str, kind: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -1518,37 +1529,6 @@ def _last_rows(path: Path, workers: int) -> dict:
     return last
 
 
-def _iter_side(path: Path, kind: str, limits: Limits, rows: int):
-    """A companion file's rows (:func:`_read_side`), whole when within the limits, else in frames."""
-    try:
-        present = os.path.lexists(path)
-    except (OSError, ValueError):
-        present = False
-    if not present:
-        return
-    try:
-        yield _read_side(path, kind, limits)
-        return
-    except TooBig:
-        pass
-    what = "narrative" if kind == ".narrative" else "issues"
-    try:
-        if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-            frames = (b.to_pandas() for b in pq.ParquetFile(path).iter_batches(batch_size=rows))
-        elif path.suffix.lower() in (".jsonl", ".ndjson"):
-            frames = pd.read_json(path, lines=True, dtype=False, chunksize=rows)
-        else:
-            frames = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", chunksize=rows)
-        for df in frames:
-            yield _side_frame(path, what, kind, df)
-    except InputError:
-        raise
-    except Exception as e:      # noqa: BLE001 - pyarrow and pandas parser errors
-        raise InputError(path, f"cannot read this {what} companion file ({type(e).__name__}: "
-                               f"{_first_line(e)[:200]}); nothing was loaded from its cells file either") from None
-
-
 def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits, loaded: dict) -> None:
     """Load a file over the limits in parts (:func:`_stream_parts`), in one transaction and one
     submission: whole or not at all; nothing when its bytes were loaded before (``loaded``, see
@@ -1595,8 +1575,12 @@ def _store_stream(con, s: _Staged, workers: int, part_rows: int, limits: Limits,
             s.res.submission_id = base
             lookup = _report_lookup(con, report_ids)
             for c in COMPANIONS:
-                side = s.path.with_name(f"{s.path.stem}{c}{s.path.suffix}")
-                for frame in _iter_side(side, c, limits, part_rows):
+                side = _companion(s.path, c)
+                try:
+                    frames = list(_side_frames(side, c, limits)) if side else []
+                except TooBig:      # over the limits too: read in frames
+                    frames = _side_frames(side, c, limits, part_rows)
+                for frame in frames:
                     frame = frame.assign(_file=0)
                     _insert_side(con, frame if c == ".narrative" else None, frame if c == ".issues" else None,
                                  lookup, base)
