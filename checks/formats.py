@@ -262,24 +262,35 @@ def _fast_header(data: bytes) -> tuple[list[str], int] | None:
     return header, cut + 1
 
 
-def _fast_rows(data: bytes, start: int, header: list[str], max_rows: int | None = None) -> pd.DataFrame | None:
+def _line_ends(data: bytes, start: int) -> tuple[int, int] | None:
+    """Where the rows of ``data[start:]`` end (trailing line ends stripped) and how many ``\n`` they
+    hold, when there is a row and every ``\r`` is part of a ``\r\n``; None otherwise (the Python
+    reader says what is wrong)."""
+    end = len(data)
+    while end > start and data[end - 1] in b"\r\n":
+        end -= 1
+    if end == start:
+        return None
+    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
+        return None
+    return end, data.count(b"\n", start)
+
+
+def _fast_rows(data: bytes, start: int, header: list[str], max_rows: int | None = None,
+               lines: tuple[int, int] | None = None) -> pd.DataFrame | None:
     """Rows of ``data[start:]`` (whole lines, after the header) read by pyarrow, when each record is one
     line: no line break inside a field, no blank line, ``\n`` or ``\r\n`` line ends, every row with the
     header's number of fields, every field UTF-8, quotes as the Python reader (strict) reads them; at
     most ``max_rows`` rows. None otherwise. ``_line`` counts the rows from 0 (the caller adds the line
-    of the first one); ``_error`` is ''."""
+    of the first one); ``_error`` is ''. ``lines``: :func:`_line_ends`, when the caller has it."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    end = len(data)
-    while end > start and data[end - 1] in b"\r\n":
-        end -= 1
-    if end == start:            # nothing but line ends: the Python reader says what is wrong
+    lines = _line_ends(data, start) if lines is None else lines
+    if lines is None:
         return None
-    newlines = data.count(b"\n", start)
-    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
-        return None
+    newlines = lines[1]
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
@@ -322,14 +333,11 @@ def _read_csv_fast(path: Path, data: bytes, limits: Limits) -> pd.DataFrame | No
     if got is None:
         return None
     header, start = got
-    end = len(data)
-    while end > start and data[end - 1] in b"\r\n":
-        end -= 1
-    if end == start:
+    lines = _line_ends(data, start)
+    if lines is None:
         return None
-    if data.find(b"\r", start) < 0 or data.count(b"\r", start) == data.count(b"\r\n", start):
-        _refuse_long_early(path, data, header, start, end, data.count(b"\n", start), limits)
-    df = _fast_rows(data, start, header, limits.max_rows)
+    _refuse_long_early(path, data, header, start, *lines, limits)
+    df = _fast_rows(data, start, header, limits.max_rows, lines)
     if df is None:
         return None
     _check_header(path, header)         # the file is UTF-8 throughout: the header's errors come first
